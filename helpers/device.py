@@ -1,0 +1,125 @@
+"""Compute device, threads, reproducibility and the CI fast-path switch.
+
+This is the TF2 form of the classic "GPU cell" at the top of a notebook: call :func:`setup_device` once,
+before any model is built, then :func:`set_seeds` for reproducible runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+FAST_PATH_ENV = "MNIST_OIP_FAST"
+"""Environment variable that switches long notebook steps to a short version (set by the test suite)."""
+
+_VALID_DEVICES = ("auto", "cpu", "gpu")
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What :func:`setup_device` configured."""
+
+    device: str  # "cpu" or "gpu": where Keras places its work
+    gpus: tuple[str, ...] = field(default_factory=tuple)  # names of the visible GPUs
+    intra_op_threads: int = 0  # 0 means TensorFlow's default (all cores)
+    inter_op_threads: int = 0
+    memory_growth: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)  # anything that could not be applied
+
+    def describe(self) -> str:
+        """A short multi-line description for printing."""
+        lines = [f"device: {self.device.upper()}" + (f" ({', '.join(self.gpus)})" if self.gpus else "")]
+        lines.append(
+            "threads: intra-op "
+            + (str(self.intra_op_threads) if self.intra_op_threads else "default")
+            + ", inter-op "
+            + (str(self.inter_op_threads) if self.inter_op_threads else "default")
+        )
+        if self.device == "gpu":
+            lines.append(f"GPU memory growth: {'on' if self.memory_growth else 'off'}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+
+def is_fast_path() -> bool:
+    """True when long steps should take their short CI version (``MNIST_OIP_FAST`` set to 1/true/yes)."""
+    return os.environ.get(FAST_PATH_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def setup_device(
+    device: str = "auto",
+    intra_op_threads: int | None = None,
+    inter_op_threads: int | None = None,
+    memory_growth: bool = True,
+    verbose: bool = False,
+) -> DeviceInfo:
+    """Choose where TensorFlow runs and how many threads it uses.
+
+    Args:
+        device: ``"auto"`` (a GPU if one is visible, else the CPU), ``"cpu"`` (hide all GPUs) or ``"gpu"``
+            (fail if there is none).
+        intra_op_threads: threads inside one op (None: TensorFlow's default, all cores).
+        inter_op_threads: ops run in parallel (None: default).
+        memory_growth: on a GPU, allocate memory as needed instead of grabbing it all.
+        verbose: print what is in use.
+
+    Settings that TensorFlow accepts only before its runtime starts are reported in ``DeviceInfo.notes``
+    instead of raising, so that re-running a notebook cell is harmless.
+    """
+    if device not in _VALID_DEVICES:
+        raise ValueError(f"device must be one of {_VALID_DEVICES}, got {device!r}")
+    for name, value in (("intra_op_threads", intra_op_threads), ("inter_op_threads", inter_op_threads)):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise ValueError(f"{name} must be a non-negative integer or None, got {value!r}")
+
+    import tensorflow as tf
+
+    notes: list[str] = []
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "gpu" and not gpus:
+        raise RuntimeError("device='gpu' was requested but TensorFlow sees no GPU; use 'auto' or 'cpu' (README: Running on a GPU)")
+
+    def _try(action, what: str) -> None:
+        try:
+            action()
+        except RuntimeError:
+            notes.append(f"{what} not applied: TensorFlow was already initialized (restart the kernel to change it)")
+
+    if device == "cpu" and gpus:
+        _try(lambda: tf.config.set_visible_devices([], "GPU"), "hiding the GPUs")
+    used_gpus = gpus if device != "cpu" else []
+    if memory_growth:
+        for gpu in used_gpus:
+            _try(lambda gpu=gpu: tf.config.experimental.set_memory_growth(gpu, True), "GPU memory growth")
+    if intra_op_threads is not None:
+        _try(lambda: tf.config.threading.set_intra_op_parallelism_threads(intra_op_threads), "intra-op threads")
+    if inter_op_threads is not None:
+        _try(lambda: tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads), "inter-op threads")
+
+    info = DeviceInfo(
+        device="gpu" if used_gpus else "cpu",
+        gpus=tuple(g.name.replace("/physical_device:", "") for g in used_gpus),
+        intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
+        inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads(),
+        memory_growth=bool(used_gpus) and memory_growth,
+        notes=tuple(notes),
+    )
+    if verbose:
+        print(info.describe())
+    return info
+
+
+def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
+    """Seed Python's ``random``, NumPy and TensorFlow in one call.
+
+    With ``deterministic=True`` TensorFlow also uses deterministic op implementations (slower on a GPU;
+    identical results across runs on the same machine and library versions).
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()

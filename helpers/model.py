@@ -1,0 +1,508 @@
+"""The series' CNN: building, training recipes, atomic saving with a JSON record, and checked loading.
+
+Architecture (layer names are stable; later notebooks refer to them)::
+
+    Input (28, 28, 1) -> Conv2D_1 (32 maps, 3x3, ReLU) -> MaxPool_1 (2x2)
+    -> Conv2D_2 (64) -> MaxPool_2 -> Conv2D_3 (128 maps of 3x3 nodes) -> Flatten
+    -> Dense_1 (70, ReLU; the "MLP part") -> Dense_2 (10 logits) -> Softmax
+
+The logits layer ``Dense_2`` is separate from the ``Softmax`` layer so that class objectives can use the
+logits (softmax "swapped for linear") without rebuilding the model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from helpers import data, device
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
+"""Where the committed, trained model and its record live."""
+
+COMMITTED_MODEL = MODELS_DIR / "mnist_cnn.keras"
+"""The trained model that the notebooks explain (its record is ``mnist_cnn.json`` beside it)."""
+
+RECORD_FORMAT = "mnist-oip-model-record"
+RECORD_VERSION = 1
+
+VALID_OPTIMIZERS = ("sgd", "adam")
+VALID_SCHEDULES = ("constant", "exponential", "step", "cosine")
+
+
+class ModelFileError(ValueError):
+    """A saved model or its record is missing, corrupt, or incompatible with this code."""
+
+
+def build_cnn(
+    input_shape: tuple[int, int, int] = (28, 28, 1),
+    n_classes: int = 10,
+    conv_filters: Sequence[int] = (32, 64, 128),
+    kernel_size: int = 3,
+    dense_units: int = 70,
+    l2: float = 0.0,
+    seed: int | None = None,
+) -> "keras.Model":  # noqa: F821
+    """Build (uncompiled) the functional CNN of the series; sizes are parameters with the series' defaults.
+
+    Args:
+        input_shape: (height, width, channels) of the standardized input images.
+        conv_filters: maps of Conv2D_1, Conv2D_2, Conv2D_3 (a max-pooling layer follows the first two).
+        dense_units: nodes of the hidden dense layer Dense_1 (the MLP part).
+        l2: L2 penalty factor on every kernel (0 disables the regularizer).
+        seed: seed of the weight initializers (None: from the global seed).
+    """
+    import keras
+
+    if len(conv_filters) != 3:
+        raise ValueError(f"conv_filters must give the maps of the three conv layers, got {tuple(conv_filters)}")
+    if l2 < 0:
+        raise ValueError(f"l2 must be >= 0, got {l2}")
+    regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+
+    def init(i: int):
+        return keras.initializers.GlorotUniform(seed=None if seed is None else seed + i)
+
+    def conv(i: int, filters: int):
+        return keras.layers.Conv2D(
+            filters, kernel_size, activation="relu", kernel_regularizer=regularizer,
+            kernel_initializer=init(i), name=f"Conv2D_{i}",
+        )
+
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    x = conv(1, conv_filters[0])(inputs)
+    x = keras.layers.MaxPooling2D(2, name="MaxPool_1")(x)
+    x = conv(2, conv_filters[1])(x)
+    x = keras.layers.MaxPooling2D(2, name="MaxPool_2")(x)
+    x = conv(3, conv_filters[2])(x)
+    x = keras.layers.Flatten(name="Flatten")(x)
+    x = keras.layers.Dense(dense_units, activation="relu", kernel_regularizer=regularizer,
+                           kernel_initializer=init(4), name="Dense_1")(x)
+    x = keras.layers.Dense(n_classes, kernel_regularizer=regularizer, kernel_initializer=init(5), name="Dense_2")(x)
+    outputs = keras.layers.Softmax(name="Softmax")(x)
+    return keras.Model(inputs, outputs, name="mnist_cnn")
+
+
+def build_mlp(
+    input_shape: tuple[int, int, int] = (28, 28, 1),
+    hidden_units: Sequence[int] = (70, 30),
+    n_classes: int = 10,
+    l2: float = 0.0,
+    seed: int | None = None,
+) -> "keras.Model":  # noqa: F821
+    """A plain dense network (e.g. 784 -> 70 -> 30 -> 10) as a baseline without convolutions."""
+    import keras
+
+    regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    x = keras.layers.Flatten(name="Flatten")(inputs)
+    for i, units in enumerate(hidden_units, start=1):
+        x = keras.layers.Dense(units, activation="relu", kernel_regularizer=regularizer,
+                               kernel_initializer=keras.initializers.GlorotUniform(seed=None if seed is None else seed + i),
+                               name=f"Dense_{i}")(x)
+    x = keras.layers.Dense(n_classes, kernel_regularizer=regularizer, name=f"Dense_{len(hidden_units) + 1}")(x)
+    return keras.Model(inputs, keras.layers.Softmax(name="Softmax")(x), name="mnist_mlp")
+
+
+@dataclass
+class TrainConfig:
+    """One training recipe. Learning-rate schedules are specified per epoch.
+
+    - ``optimizer``: "sgd" (with ``momentum``; 0 gives plain SGD) or "adam".
+    - ``schedule``: "constant"; "exponential" (lr x ``decay_rate`` every epoch, smoothly per step);
+      "step" (lr x ``decay_rate`` after every ``step_epochs`` epochs); "cosine" (cosine decay to 0 over ``epochs``).
+    - ``l2``: L2 penalty on all kernels. ``augment``: random shifts of up to ``shift_pixels`` and rotations of
+      up to ``rotation_degrees`` on the training images (never on validation or test images).
+    - ``validation_size``: images held out from the end of the training set (the test set is for the final
+      number only). ``train_size``: use only the first n training images (None: all), e.g. for CI's fast path.
+    """
+
+    epochs: int = 15
+    batch_size: int = 64
+    optimizer: str = "sgd"
+    learning_rate: float = 0.01
+    momentum: float = 0.9
+    schedule: str = "exponential"
+    decay_rate: float = 0.8
+    step_epochs: int = 5
+    l2: float = 1e-4
+    augment: bool = False
+    shift_pixels: float = 2.0
+    rotation_degrees: float = 10.0
+    validation_size: int = 5000
+    train_size: int | None = None
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in VALID_OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(VALID_OPTIMIZERS)}")
+        if self.schedule not in VALID_SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(VALID_SCHEDULES)}")
+        for name in ("epochs", "batch_size", "step_epochs", "validation_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.learning_rate <= 0 or not 0 <= self.momentum < 1 or self.l2 < 0 or not 0 < self.decay_rate <= 1:
+            raise ValueError(
+                "need learning_rate > 0, 0 <= momentum < 1, l2 >= 0 and 0 < decay_rate <= 1, got "
+                f"{self.learning_rate}, {self.momentum}, {self.l2}, {self.decay_rate}"
+            )
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(record) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}; valid: {sorted(known)}")
+        return cls(**record)
+
+
+def make_schedule(config: TrainConfig, steps_per_epoch: int):
+    """The learning rate as a Keras schedule of the optimizer step (or a float for "constant")."""
+    import keras
+
+    lr = config.learning_rate
+    if config.schedule == "constant":
+        return lr
+    if config.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(lr, decay_steps=steps_per_epoch, decay_rate=config.decay_rate)
+    if config.schedule == "step":
+        n_drops = max(0, (config.epochs - 1) // config.step_epochs)
+        boundaries = [steps_per_epoch * config.step_epochs * (k + 1) for k in range(n_drops)]
+        values = [lr * config.decay_rate**k for k in range(n_drops + 1)]
+        return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values) if boundaries else lr
+    return keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps_per_epoch * config.epochs)
+
+
+def learning_rates_per_epoch(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
+    """Learning rate at the first step of each epoch, shape (epochs,): for plotting a schedule."""
+    schedule = make_schedule(config, steps_per_epoch)
+    steps = np.arange(config.epochs) * steps_per_epoch
+    if isinstance(schedule, float):
+        return np.full(config.epochs, schedule)
+    return np.array([float(schedule(int(s))) for s in steps])
+
+
+def make_optimizer(config: TrainConfig, steps_per_epoch: int):
+    """The Keras optimizer for ``config`` with its learning-rate schedule."""
+    import keras
+
+    lr = make_schedule(config, steps_per_epoch)
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=config.momentum)
+    return keras.optimizers.Adam(learning_rate=lr)
+
+
+def make_dataset(
+    images_uint8: np.ndarray,
+    labels: np.ndarray,
+    standardizer: data.Standardizer,
+    batch_size: int,
+    shuffle: bool = False,
+    augment: TrainConfig | None = None,
+    seed: int = 0,
+):
+    """A ``tf.data`` pipeline of standardized ``(batch, 28, 28, 1)`` images and labels, prefetched.
+
+    ``augment`` (a config with ``augment=True``) adds random shifts and rotations, applied to raw ink values
+    so that the area shifted in is empty paper, before standardization.
+    """
+    import keras
+    import tensorflow as tf
+
+    images = np.asarray(images_uint8, dtype=np.float32)[..., np.newaxis]
+    ds = tf.data.Dataset.from_tensor_slices((images, np.asarray(labels, dtype=np.int32)))
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if augment is not None and augment.augment:
+        height, width = images.shape[1:3]
+        layers = [
+            keras.layers.RandomRotation(augment.rotation_degrees / 360.0, fill_mode="constant", fill_value=0.0, seed=seed),
+            keras.layers.RandomTranslation(
+                augment.shift_pixels / height, augment.shift_pixels / width, fill_mode="constant", fill_value=0.0, seed=seed + 1
+            ),
+        ]
+
+        def jitter(x, y):
+            for layer in layers:
+                x = layer(x, training=True)
+            return x, y
+
+        ds = ds.map(jitter, num_parallel_calls=tf.data.AUTOTUNE)
+    mean, std = np.float32(standardizer.mean), np.float32(standardizer.std)
+    ds = ds.map(lambda x, y: ((x - mean) / std, y), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def split_train_validation(
+    images_uint8: np.ndarray, labels: np.ndarray, config: TrainConfig
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Hold out the last ``validation_size`` training images; optionally keep only ``train_size`` of the rest."""
+    n = len(images_uint8)
+    if config.validation_size >= n:
+        raise ValueError(f"validation_size {config.validation_size} leaves no training images (have {n})")
+    cut = n - config.validation_size
+    train_end = cut if config.train_size is None else min(cut, config.train_size)
+    val = (images_uint8[cut:], labels[cut:])
+    return (images_uint8[:train_end], labels[:train_end]), val
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: per-epoch history (incl. ``lr``), the best epoch and the timing."""
+
+    history: dict[str, list[float]]
+    best_epoch: int  # 1-based epoch with the highest validation accuracy (its weights are in the model)
+    best_val_accuracy: float
+    train_seconds: float
+    images_per_second: float
+
+
+def _epoch_logger(epochs: int):
+    import keras
+
+    class EpochLog(keras.callbacks.Callback):
+        """One compact line per epoch (no timings: stored notebook outputs stay comparable)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            print(
+                f"epoch {epoch + 1:2d}/{epochs}  loss {logs.get('loss', float('nan')):.4f}  "
+                f"acc {logs.get('accuracy', float('nan')):.4f}  val_loss {logs.get('val_loss', float('nan')):.4f}  "
+                f"val_acc {logs.get('val_accuracy', float('nan')):.4f}",
+                flush=True,
+            )
+
+    return EpochLog()
+
+
+def _best_weights_keeper():
+    import keras
+
+    class KeepBest(keras.callbacks.Callback):
+        """Remember the weights of the epoch with the highest validation accuracy; restore them at the end."""
+
+        best_accuracy = -1.0
+        best_epoch = 0
+        best_weights = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            accuracy = float((logs or {}).get("val_accuracy", -1.0))
+            if accuracy > self.best_accuracy:
+                self.best_accuracy, self.best_epoch = accuracy, epoch + 1
+                self.best_weights = self.model.get_weights()
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return KeepBest()
+
+
+def compile_for_training(model, config: TrainConfig, steps_per_epoch: int) -> None:
+    """Compile ``model`` with the optimizer and schedule of ``config``, cross-entropy loss and accuracy."""
+    model.compile(
+        optimizer=make_optimizer(config, steps_per_epoch),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def train(
+    model,
+    config: TrainConfig,
+    images_uint8: np.ndarray,
+    labels: np.ndarray,
+    standardizer: data.Standardizer,
+    verbose: int = 1,
+) -> TrainResult:
+    """Train ``model`` on the training split of ``images_uint8`` with the recipe ``config``.
+
+    The last ``config.validation_size`` images are held out for validation. After training the model holds
+    the weights of the epoch with the best validation accuracy.
+
+    Args:
+        images_uint8: training images (n, 28, 28) as raw pixels; labels (n,).
+        verbose: 0 silent, 1 one compact line per epoch, 2 Keras' progress bar.
+    """
+    (x_tr, y_tr), (x_val, y_val) = split_train_validation(images_uint8, labels, config)
+    device.set_seeds(config.seed)
+    steps_per_epoch = int(np.ceil(len(x_tr) / config.batch_size))
+    train_ds = make_dataset(x_tr, y_tr, standardizer, config.batch_size, shuffle=True, augment=config, seed=config.seed)
+    val_ds = make_dataset(x_val, y_val, standardizer, 256)
+    compile_for_training(model, config, steps_per_epoch)
+    keeper = _best_weights_keeper()
+    callbacks = [keeper] + ([_epoch_logger(config.epochs)] if verbose == 1 else [])
+    start = time.perf_counter()
+    fit = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
+                    shuffle=False, verbose=2 if verbose == 2 else 0)  # the dataset shuffles itself
+    seconds = time.perf_counter() - start
+    history = {key: [float(v) for v in values] for key, values in fit.history.items()}
+    history["lr"] = learning_rates_per_epoch(config, steps_per_epoch).tolist()
+    return TrainResult(
+        history=history,
+        best_epoch=keeper.best_epoch,
+        best_val_accuracy=keeper.best_accuracy,
+        train_seconds=seconds,
+        images_per_second=len(x_tr) * config.epochs / seconds,
+    )
+
+
+def evaluate_accuracy(model, images_uint8: np.ndarray, labels: np.ndarray, standardizer: data.Standardizer) -> float:
+    """Fraction of correctly classified images."""
+    predictions = predict_classes(model, images_uint8, standardizer)
+    return float(np.mean(predictions == np.asarray(labels)))
+
+
+def predict_probabilities(model, images_uint8: np.ndarray, standardizer: data.Standardizer, batch_size: int = 1000) -> np.ndarray:
+    """Class probabilities, shape (n, n_classes)."""
+    return np.asarray(model.predict(standardizer.apply(images_uint8), batch_size=batch_size, verbose=0))
+
+
+def predict_classes(model, images_uint8: np.ndarray, standardizer: data.Standardizer) -> np.ndarray:
+    """Predicted class per image, shape (n,)."""
+    return predict_probabilities(model, images_uint8, standardizer).argmax(axis=1)
+
+
+# ----------------------------------------------------------------------------------------------- saving
+
+
+def make_record(
+    model,
+    standardizer: data.Standardizer,
+    config: TrainConfig,
+    result: TrainResult,
+    test_accuracy: float,
+) -> dict:
+    """The JSON record saved beside a model: everything needed to trust and reuse it."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "format": RECORD_FORMAT,
+        "format_version": RECORD_VERSION,
+        "model_name": model.name,
+        "input_shape": list(model.input_shape[1:]),
+        "layer_names": [layer.name for layer in model.layers],
+        "standardization": standardizer.to_dict(),
+        "config": config.to_dict(),
+        "data_sha256": dict(data.MNIST_SHA256),
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
+        },
+        "best_epoch": result.best_epoch,
+        "val_accuracy": result.best_val_accuracy,
+        "test_accuracy": test_accuracy,
+        "train_seconds": round(result.train_seconds, 1),
+        "history": result.history,
+    }
+
+
+def record_path(model_path: str | Path) -> Path:
+    """The JSON record that belongs to a ``.keras`` file (same name, ``.json``)."""
+    return Path(model_path).with_suffix(".json")
+
+
+def _sha256_bytes(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def save_model(model, record: dict, path: str | Path, overwrite: bool = False) -> Path:
+    """Write ``model`` as a ``.keras`` file and ``record`` as JSON beside it, each atomically.
+
+    Both files are written to temporary names in the target folder and then renamed, so a crash never leaves
+    a half-written model. Existing files are replaced only with ``overwrite=True``.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"model files use the .keras format; got {path.name!r}")
+    json_path = record_path(path)
+    if not overwrite and (path.exists() or json_path.exists()):
+        raise FileExistsError(f"{path} (or its record) already exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_model = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
+    os.close(fd)
+    tmp_json = tmp_model[: -len(".keras")] + ".json"
+    try:
+        model.save(tmp_model, overwrite=True)
+        full_record = dict(record, model_file=path.name, model_sha256=_sha256_bytes(Path(tmp_model).read_bytes()))
+        Path(tmp_json).write_text(json.dumps(full_record, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp_model, path)
+        os.replace(tmp_json, json_path)
+    finally:
+        for leftover in (tmp_model, tmp_json):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+    return path
+
+
+def read_record(path: str | Path) -> dict:
+    """Read and check the JSON record of a model file (not the model itself)."""
+    json_path = record_path(path)
+    if not json_path.is_file():
+        raise ModelFileError(f"{json_path}: the model's record is missing (every saved model has a .json record beside it)")
+    try:
+        record = json.loads(json_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{json_path}: the record is corrupt (not valid JSON: {e})") from e
+    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+        raise ModelFileError(f"{json_path}: not a {RECORD_FORMAT} file")
+    if record.get("format_version") != RECORD_VERSION:
+        raise ModelFileError(
+            f"{json_path}: record format version {record.get('format_version')!r} is not supported "
+            f"(this code reads version {RECORD_VERSION})"
+        )
+    missing = [k for k in ("model_sha256", "standardization", "input_shape", "layer_names", "versions") if k not in record]
+    if missing:
+        raise ModelFileError(f"{json_path}: the record lacks {missing}")
+    return record
+
+
+def load_model(path: str | Path = COMMITTED_MODEL):
+    """Load a saved model and its record, checking that they belong together.
+
+    Returns ``(model, record, standardizer)``. Loading uses Keras' safe mode (no arbitrary code runs).
+    Raises :class:`ModelFileError` for a missing, corrupt or altered file, a record that does not match the
+    model, or a model saved by an incompatible Keras major version.
+    """
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: model file is missing")
+    record = read_record(path)
+    raw = path.read_bytes()
+    if _sha256_bytes(raw) != record["model_sha256"]:
+        raise ModelFileError(
+            f"{path}: the model file does not match its record (SHA-256 differs): it is corrupt or was replaced "
+            "without its record"
+        )
+    saved_major = str(record["versions"].get("keras", "?")).split(".")[0]
+    if saved_major != keras.__version__.split(".")[0]:
+        raise ModelFileError(
+            f"{path}: saved with Keras {record['versions'].get('keras')}, incompatible with the installed "
+            f"Keras {keras.__version__}"
+        )
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as e:  # Keras raises many types for a broken archive
+        raise ModelFileError(f"{path}: not a loadable .keras model ({type(e).__name__}: {e})") from e
+    if list(model.input_shape[1:]) != list(record["input_shape"]) or [l.name for l in model.layers] != record["layer_names"]:
+        raise ModelFileError(f"{path}: the model's input shape or layers differ from its record")
+    return model, record, data.Standardizer.from_dict(record["standardization"])

@@ -1,0 +1,65 @@
+"""helpers.plotting: figures are built with the right panels, contrast enhancement maps to 0..1."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plotting  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_enhance_contrast_stretches_percentiles_per_image():
+    rng = np.random.default_rng(0)
+    batch = np.stack([rng.normal(0, 1, (28, 28)), rng.normal(100, 0.01, (28, 28))])
+    out = plotting.enhance_contrast(batch, low=1, high=99)
+    assert out.shape == batch.shape and out.min() == 0.0 and out.max() == 1.0
+    for img in out:  # each image uses the full range on its own
+        assert np.percentile(img, 1) < 0.01 and np.percentile(img, 99) > 0.99
+    assert not plotting.enhance_contrast(np.full((5, 5), 3.0)).any()  # constant image -> zeros
+    with pytest.raises(ValueError, match="low < high"):
+        plotting.enhance_contrast(batch, low=50, high=10)
+
+
+def test_image_grid_layout_titles_and_shared_colorbar():
+    images = np.random.default_rng(1).random((10, 28, 28, 1))
+    fig = plotting.image_grid(images, titles=[f"map {i}" for i in range(10)], ncols=4, suptitle="maps")
+    image_axes = [ax for ax in fig.axes if ax.images]
+    assert len(image_axes) == 10
+    assert [ax.get_title() for ax in image_axes][:2] == ["map 0", "map 1"]
+    assert len(fig.axes) == 3 * 4 + 1  # 3 rows of 4 panels (2 blank) + one shared colour bar
+    lo, hi = image_axes[0].images[0].get_clim()
+    assert lo == pytest.approx(images.min()) and hi == pytest.approx(images.max())
+    assert fig._suptitle.get_text() == "maps"
+
+
+def test_image_grid_per_panel_scale_and_errors():
+    images = np.random.default_rng(2).random((3, 5, 5))
+    fig = plotting.image_grid(images, shared_scale=False, colorbar=True)
+    assert len(fig.axes) == 3 + 3  # a colour bar per panel
+    with pytest.raises(ValueError, match="3 titles for 2 images|got 3 titles"):
+        plotting.image_grid(images[:2], titles=["a", "b", "c"])
+    with pytest.raises(ValueError, match="expected images of shape"):
+        plotting.image_grid(np.zeros((28, 28)))
+
+
+def test_digit_gallery_has_one_row_per_class():
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(10), 5)
+    fig = plotting.digit_gallery(rng.random((50, 28, 28)), labels, per_class=4)
+    assert len(fig.axes) == 40
+    assert [fig.axes[4 * r].get_ylabel() for r in range(10)] == [str(c) for c in range(10)]
+    with pytest.raises(ValueError, match="class 3 has no examples"):
+        plotting.digit_gallery(rng.random((5, 28, 28)), np.array([0, 1, 2, 4, 5]), per_class=2, classes=[0, 3])
+
+
+def test_plot_curves_labels():
+    ax = plotting.plot_curves({"train": [1, 0.5, 0.2], "val": [1, 0.6, 0.4]}, title="loss", ylabel="loss", logy=True)
+    assert ax.get_title() == "loss" and ax.get_yscale() == "log" and len(ax.lines) == 2
