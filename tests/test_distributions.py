@@ -1,0 +1,217 @@
+"""helpers.distributions: aggregation on grids, characteristic functions, maximum entropy, tails, extremes.
+
+Every numerical claim is checked against a closed form (Frank 2009's common patterns) with a stated tolerance.
+"""
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+from helpers import distributions
+
+
+# --- densities on grids and aggregation -----------------------------------------------------------------
+
+
+def test_grid_density_validates_and_reports_moments():
+    g = distributions.GridDensity(0.0, 1.0, np.array([0.25, 0.5, 0.25]))
+    np.testing.assert_allclose(g.x, [0, 1, 2])
+    assert g.mean() == pytest.approx(1.0) and g.var() == pytest.approx(0.5)
+    assert g.standardized_moments()["skewness"] == pytest.approx(0.0)
+    z = g.standardize()
+    assert z.mean() == pytest.approx(0.0, abs=1e-12) and z.var() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="must sum to 1"):
+        distributions.GridDensity(0.0, 1.0, np.array([0.5, 0.6]))
+    with pytest.raises(ValueError, match="non-negative"):
+        distributions.GridDensity(0.0, 1.0, np.array([1.5, -0.5]))
+    with pytest.raises(ValueError, match="positive grid step"):
+        distributions.GridDensity(0.0, 0.0, np.array([1.0]))
+    with pytest.raises(ValueError, match="zero variance"):
+        distributions.GridDensity(0.0, 1.0, np.array([1.0])).standardize()
+
+
+def test_discretize_keeps_mean_and_variance_and_rejects_bad_grids():
+    g = distributions.discretize(stats.expon(scale=2.0), 0.0, 80.0, 0.01)
+    assert g.mean() == pytest.approx(2.0, rel=1e-4) and g.var() == pytest.approx(4.0, rel=1e-3)
+    with pytest.raises(ValueError, match="low < high"):
+        distributions.discretize(stats.norm(), 1.0, 1.0, 0.1)
+    with pytest.raises(ValueError, match="dx must be positive"):
+        distributions.discretize(stats.norm(), -1.0, 1.0, -0.1)
+    with pytest.raises(ValueError, match="frozen SciPy distribution"):
+        distributions.discretize(np.zeros(3), -1.0, 1.0, 0.1)
+
+
+def test_convolution_of_two_uniforms_is_the_triangle():
+    u = distributions.discretize(stats.uniform(), 0.0, 1.0, 0.001)
+    s = distributions.convolve(u, u)
+    assert s.x0 == 0.0 and len(s.p) == 2 * len(u.p) - 1
+    triangle = stats.triang(0.5, loc=0.0, scale=2.0).pdf(s.x)
+    assert np.max(np.abs(s.density - triangle)) < 0.01  # peak density is 1
+    assert s.mean() == pytest.approx(1.0) and s.var() == pytest.approx(2 / 12, rel=1e-3)
+    with pytest.raises(ValueError, match="same step"):
+        distributions.convolve(u, distributions.discretize(stats.uniform(), 0.0, 1.0, 0.002))
+
+
+def test_means_and_variances_add_and_lattice_sums_stay_on_the_lattice():
+    skewed = distributions.GridDensity(0.0, 1.0, np.array([0.6, 0.3, 0.0, 0.0, 0.1]))
+    sums = distributions.partial_sums(skewed, 6)
+    assert len(sums) == 6
+    for n, s in enumerate(sums, start=1):
+        assert s.mean() == pytest.approx(n * skewed.mean()) and s.var() == pytest.approx(n * skewed.var())
+        assert s.dx == 1.0 and len(s.p) == 4 * n + 1
+    # P(S_2 = 8) = 0.1^2 exactly
+    assert sums[1].p[8] == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="n_max must be a positive integer"):
+        distributions.partial_sums(skewed, 0)
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        distributions.discretize(stats.uniform(), 0.0, 1.0, 0.01),
+        distributions.discretize(stats.expon(), 0.0, 25.0, 0.02),
+        distributions.GridDensity(0.0, 1.0, np.array([0.6, 0.3, 0.0, 0.0, 0.1])),
+    ],
+    ids=["uniform", "exponential", "skewed lattice"],
+)
+def test_distance_to_the_gaussian_shrinks_with_the_number_of_summands(part):
+    sums = distributions.partial_sums(part, 32)
+    kl = [distributions.gaussian_distance(sums[n - 1], "kl") for n in (1, 2, 4, 8, 16, 32)]
+    assert all(b < a for a, b in zip(kl, kl[1:])), kl
+    assert kl[-1] < 0.02
+    ks = [distributions.gaussian_distance(sums[n - 1], "ks") for n in (1, 32)]
+    assert ks[1] < ks[0]
+
+
+def test_gaussian_distance_closed_forms_and_errors():
+    # KL(uniform || Gaussian with its variance) = 0.5 log(2 pi e / 12); KL(expon || ...) = 0.5 log(2 pi) - 0.5
+    u = distributions.discretize(stats.uniform(), 0.0, 1.0, 0.0005)
+    assert distributions.gaussian_distance(u, "kl") == pytest.approx(0.5 * np.log(2 * np.pi * np.e / 12), rel=0.01)
+    e = distributions.discretize(stats.expon(), 0.0, 40.0, 0.002)
+    assert distributions.gaussian_distance(e, "kl") == pytest.approx(0.5 * np.log(2 * np.pi) - 0.5, rel=0.01)
+    n = distributions.discretize(stats.norm(3.0, 2.0), -15.0, 21.0, 0.01)
+    assert distributions.gaussian_distance(n, "kl") < 1e-8
+    assert distributions.gaussian_distance(n, "max") < 1e-4 and distributions.gaussian_distance(n, "ks") < 1e-2
+    with pytest.raises(ValueError, match=r"metric must be one of \('kl', 'max', 'ks'\)"):
+        distributions.gaussian_distance(n, "l2")
+
+
+def test_characteristic_function_matches_closed_form_and_multiplies():
+    u = distributions.discretize(stats.uniform(-0.5, 1.0), -0.5, 0.5, 0.001)
+    t = np.linspace(0.0, 30.0, 61)
+    phi = distributions.characteristic_function(u, t)
+    assert phi.shape == t.shape and phi[0] == pytest.approx(1.0)
+    np.testing.assert_allclose(phi.real, np.sinc(t / (2 * np.pi)), atol=2e-3)  # sin(t/2) / (t/2)
+    np.testing.assert_allclose(phi.imag, 0.0, atol=1e-9)
+    s3 = distributions.partial_sums(u, 3)[-1]
+    np.testing.assert_allclose(distributions.characteristic_function(s3, t), phi**3, atol=1e-9)
+
+
+# --- maximum entropy ------------------------------------------------------------------------------------
+
+
+def test_max_entropy_with_mean_and_variance_is_the_gaussian():
+    x = np.linspace(-12.0, 14.0, 2601)
+    mu, sigma = 1.0, 2.0
+    result = distributions.max_entropy(x, {"x": mu, "x^2": sigma**2 + mu**2})
+    gauss = stats.norm(mu, sigma)
+    assert np.max(np.abs(result.density - gauss.pdf(x))) < 1e-4  # peak density 0.2
+    assert result.entropy == pytest.approx(gauss.entropy(), abs=1e-4)
+    # p ∝ exp(-l1 x - l2 x^2) with l2 = 1 / (2 sigma^2), l1 = -mu / sigma^2
+    assert result.multipliers["x^2"] == pytest.approx(1 / (2 * sigma**2), rel=1e-3)
+    assert result.multipliers["x"] == pytest.approx(-mu / sigma**2, rel=1e-3)
+    assert result.max_constraint_error({"x": mu, "x^2": sigma**2 + mu**2}) < 1e-5
+
+
+def test_max_entropy_with_a_fixed_positive_mean_is_the_exponential():
+    x = np.linspace(0.0, 80.0, 4001)
+    result = distributions.max_entropy(x, {"x": 2.0})
+    assert result.multipliers["x"] == pytest.approx(0.5, rel=1e-3)
+    assert np.max(np.abs(result.density - stats.expon(scale=2.0).pdf(x))) < 1e-3  # peak density 0.5
+    assert result.entropy == pytest.approx(1 + np.log(2.0), abs=1e-3)
+
+
+def test_max_entropy_with_a_fixed_mean_log_is_a_power_law():
+    # on x >= 1: p ∝ x^-lambda with E[log x] = 1 / (lambda - 1)
+    x = np.geomspace(1.0, 1e7, 5000)
+    result = distributions.max_entropy(x, {"log x": 0.5})
+    assert result.multipliers["log x"] == pytest.approx(3.0, rel=1e-3)
+    np.testing.assert_allclose(result.density, stats.pareto(2.0).pdf(x), rtol=2e-3, atol=1e-6)
+
+
+def test_max_entropy_with_mean_and_mean_log_is_the_gamma():
+    k, theta = 2.5, 1.5
+    x = np.linspace(1e-4, 70.0, 7000)
+    result = distributions.max_entropy(x, {"x": k * theta, "log x": special.digamma(k) + np.log(theta)})
+    assert result.multipliers["x"] == pytest.approx(1 / theta, rel=1e-3)
+    assert result.multipliers["log x"] == pytest.approx(1 - k, rel=1e-3)
+    assert np.max(np.abs(result.density - stats.gamma(k, scale=theta).pdf(x))) < 1e-3
+
+
+def test_max_entropy_custom_feature_and_clear_errors():
+    x = np.linspace(-20.0, 20.0, 4001)
+    result = distributions.max_entropy(x, {"abs": 1.0}, features={"abs": np.abs})  # Laplace with scale 1
+    assert np.max(np.abs(result.density - stats.laplace().pdf(x))) < 2e-3
+    with pytest.raises(ValueError, match=r"unknown constraint feature.*valid names"):
+        distributions.max_entropy(x, {"x^3": 1.0})
+    with pytest.raises(ValueError, match="strictly inside"):
+        distributions.max_entropy(x, {"x": 25.0})
+    with pytest.raises(ValueError, match="needs x > 0"):
+        distributions.max_entropy(x, {"log x": 0.0})
+    with pytest.raises(ValueError, match="strictly increasing"):
+        distributions.max_entropy(x[::-1], {"x": 0.0})
+    with pytest.raises(ValueError, match="at least one constraint"):
+        distributions.max_entropy(x, {})
+    with pytest.raises(RuntimeError, match="could not meet the constraints"):
+        distributions.max_entropy(x, {"x": 1.0, "x^2": 0.5})  # variance would be negative
+
+
+# --- tails and extremes ---------------------------------------------------------------------------------
+
+
+def test_survival_function_and_hill_estimator():
+    x, surv = distributions.survival_function(np.array([3.0, 1.0, 2.0, 4.0]))
+    np.testing.assert_allclose(x, [1, 2, 3, 4])
+    np.testing.assert_allclose(surv, [1.0, 0.75, 0.5, 0.25])
+    samples = stats.pareto(1.5).rvs(200_000, random_state=np.random.default_rng(0))
+    assert distributions.hill_tail_index(samples, 2000) == pytest.approx(1.5, rel=0.05)
+    with pytest.raises(ValueError, match="1 <= k <"):
+        distributions.hill_tail_index(samples[:10], 10)
+    with pytest.raises(ValueError, match="must be positive"):
+        distributions.hill_tail_index(-np.arange(1.0, 20.0), 5)
+    with pytest.raises(ValueError, match="non-empty"):
+        distributions.survival_function(np.array([]))
+
+
+def test_block_maxima_shapes_and_errors():
+    np.testing.assert_array_equal(distributions.block_maxima(np.arange(10.0), 3), [2, 5, 8])
+    with pytest.raises(ValueError, match="block_size must be a positive integer"):
+        distributions.block_maxima(np.arange(10.0), 0)
+    with pytest.raises(ValueError, match="at least one full block"):
+        distributions.block_maxima(np.arange(10.0), 11)
+
+
+@pytest.mark.parametrize(
+    "dist, family",
+    [(stats.expon(), "Gumbel"), (stats.pareto(3.0), "Fréchet"), (stats.uniform(), "Weibull")],
+    ids=["exponential tail", "power-law tail", "bounded tail"],
+)
+def test_extreme_value_family_follows_the_tail(dist, family):
+    maxima = distributions.block_maxima(dist.rvs(300_000, random_state=np.random.default_rng(1)), 1000)
+    fit = distributions.fit_extreme_value(maxima)
+    assert fit.family == family
+    assert fit.ks_statistic < 0.1
+    if family == "Fréchet":  # xi = 1 / alpha for a power-law tail
+        assert fit.xi == pytest.approx(1 / 3.0, abs=0.12)
+    if family == "Weibull":  # xi = -1 for a uniform (linear approach to the end point)
+        assert fit.xi == pytest.approx(-1.0, abs=0.2)
+    assert fit.gev.cdf(fit.loc) == pytest.approx(np.exp(-1.0))
+
+
+def test_extreme_value_fit_rejects_bad_input():
+    with pytest.raises(ValueError, match="at least 10 finite maxima"):
+        distributions.fit_extreme_value(np.arange(5.0))
+    with pytest.raises(ValueError, match="all maxima are equal"):
+        distributions.fit_extreme_value(np.ones(20))
+    with pytest.raises(ValueError, match="alpha must be in"):
+        distributions.fit_extreme_value(np.arange(20.0), alpha=1.5)
