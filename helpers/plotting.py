@@ -170,3 +170,74 @@ def plot_curves(
     if len(curves) > 1:
         ax.legend()
     return ax
+
+
+def tile_maps(maps: np.ndarray, ncols: int = 16, gap: int = 1) -> np.ndarray:
+    """Arrange the maps of one layer side by side in a single 2-D mosaic (e.g. an activation pattern).
+
+    Args:
+        maps: ``(h, w, n_maps)`` (channels last, as Keras returns them), e.g. ``(3, 3, 128)``.
+        ncols: maps per row; map ``i`` sits in row ``i // ncols``, column ``i % ncols``.
+        gap: pixels of NaN (drawn as background) between the maps.
+
+    Returns ``(rows * (h + gap) - gap, ncols * (w + gap) - gap)`` float array; e.g. (31, 63) for 128 maps
+    of 3x3 in 16 columns.
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    if maps.ndim != 3:
+        raise ValueError(f"expected maps of shape (h, w, n_maps), got {maps.shape}")
+    if ncols < 1 or gap < 0:
+        raise ValueError(f"need ncols >= 1 and gap >= 0, got ncols={ncols}, gap={gap}")
+    h, w, n = maps.shape
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    mosaic = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap), np.nan)
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        mosaic[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = maps[:, :, i]
+    return mosaic
+
+
+def similarity_heatmap(
+    matrix: np.ndarray,
+    labels: Sequence[str] | None = None,
+    title: str = "",
+    ax: plt.Axes | None = None,
+    vmin: float | None = None,
+    vmax: float = 1.0,
+    cmap: str = "viridis",
+    annotate: bool = True,
+    colorbar_label: str = "similarity",
+) -> plt.Axes:
+    """A square ``(k, k)`` matrix (similarity, correlation, confusion) as a labelled heat map.
+
+    Args:
+        labels: names of the rows and columns (default 0..k-1).
+        vmin: lower end of the colour scale (default: the smallest finite value).
+        annotate: write each value (2 decimals) into its cell; sensible for k <= 12.
+    """
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"expected a square matrix (k, k), got shape {matrix.shape}")
+    k = len(matrix)
+    labels = [str(i) for i in range(k)] if labels is None else [str(label) for label in labels]
+    if len(labels) != k:
+        raise ValueError(f"got {len(labels)} labels for a {k}x{k} matrix")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.5 * k + 1.8, 0.5 * k + 1.2))
+    finite = matrix[np.isfinite(matrix)]
+    vmin = float(finite.min()) if vmin is None and finite.size else vmin
+    shown = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(k), labels)
+    ax.set_yticks(range(k), labels)
+    if annotate:
+        middle = (vmin + vmax) / 2 if vmin is not None else np.nanmean(finite)
+        for i in range(k):
+            for j in range(k):
+                if np.isfinite(matrix[i, j]):
+                    ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                            color="black" if matrix[i, j] > middle else "white")
+    ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=colorbar_label)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -63,3 +63,26 @@ def test_digit_gallery_has_one_row_per_class():
 def test_plot_curves_labels():
     ax = plotting.plot_curves({"train": [1, 0.5, 0.2], "val": [1, 0.6, 0.4]}, title="loss", ylabel="loss", logy=True)
     assert ax.get_title() == "loss" and ax.get_yscale() == "log" and len(ax.lines) == 2
+
+
+def test_tile_maps_places_each_map_with_nan_gaps():
+    maps = np.arange(3 * 3 * 5, dtype=float).reshape(3, 3, 5)
+    mosaic = plotting.tile_maps(maps, ncols=2, gap=1)
+    assert mosaic.shape == (3 * 4 - 1, 2 * 4 - 1)  # 3 rows of 2 maps
+    np.testing.assert_array_equal(mosaic[0:3, 4:7], maps[:, :, 1])
+    np.testing.assert_array_equal(mosaic[8:11, 0:3], maps[:, :, 4])
+    assert np.isnan(mosaic[3]).all() and np.isnan(mosaic[8:11, 4:7]).all()  # gap row, empty slot
+    assert plotting.tile_maps(np.zeros((3, 3, 128))).shape == (31, 63)
+    with pytest.raises(ValueError, match=r"\(h, w, n_maps\)"):
+        plotting.tile_maps(np.zeros((3, 3)))
+
+
+def test_similarity_heatmap_labels_annotations_and_errors():
+    matrix = np.array([[1.0, 0.2], [0.2, 1.0]])
+    ax = plotting.similarity_heatmap(matrix, labels=["a", "b"], title="sim")
+    assert ax.get_title() == "sim" and [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    assert sorted(t.get_text() for t in ax.texts) == ["0.20", "0.20", "1.00", "1.00"]
+    with pytest.raises(ValueError, match="square matrix"):
+        plotting.similarity_heatmap(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="3 labels for a 2x2"):
+        plotting.similarity_heatmap(matrix, labels=["a", "b", "c"])
