@@ -41,6 +41,22 @@ def test_discretize_keeps_mean_and_variance_and_rejects_bad_grids():
         distributions.discretize(np.zeros(3), -1.0, 1.0, 0.1)
 
 
+def test_histogram_density_of_gaussian_samples_is_close_to_the_gaussian():
+    samples = stats.norm(5.0, 2.0).rvs(200_000, random_state=np.random.default_rng(4))
+    g = distributions.histogram_density(samples, n_bins=50)
+    assert len(g.p) == 50 and g.x[0] > samples.min() and g.x[-1] < samples.max()
+    assert g.mean() == pytest.approx(5.0, abs=0.02) and g.std() == pytest.approx(2.0, rel=0.02)
+    assert distributions.gaussian_distance(g, "kl") < 3 * 49 / (2 * 200_000)  # only the sampling noise
+    skewed = distributions.histogram_density(stats.expon().rvs(200_000, random_state=np.random.default_rng(5)), 50)
+    assert distributions.gaussian_distance(skewed, "kl") > 0.2
+    with pytest.raises(ValueError, match="n_bins must be an integer >= 2"):
+        distributions.histogram_density(samples, n_bins=1)
+    with pytest.raises(ValueError, match="all samples are equal"):
+        distributions.histogram_density(np.ones(10))
+    with pytest.raises(ValueError, match="at least 2 finite values"):
+        distributions.histogram_density(np.array([1.0, np.nan]))
+
+
 def test_convolution_of_two_uniforms_is_the_triangle():
     u = distributions.discretize(stats.uniform(), 0.0, 1.0, 0.001)
     s = distributions.convolve(u, u)
