@@ -116,7 +116,7 @@ def build_mlp(
 
 @dataclass
 class TrainConfig:
-    """One training recipe. Learning-rate schedules are specified per epoch.
+    """One training recipe; the defaults are the recipe of the committed model. Schedules are per epoch.
 
     - ``optimizer``: "sgd" (with ``momentum``; 0 gives plain SGD) or "adam".
     - ``schedule``: "constant"; "exponential" (lr x ``decay_rate`` every epoch, smoothly per step);
@@ -130,13 +130,13 @@ class TrainConfig:
     epochs: int = 15
     batch_size: int = 64
     optimizer: str = "sgd"
-    learning_rate: float = 0.01
+    learning_rate: float = 0.05
     momentum: float = 0.9
     schedule: str = "exponential"
     decay_rate: float = 0.8
     step_epochs: int = 5
     l2: float = 1e-4
-    augment: bool = False
+    augment: bool = True
     shift_pixels: float = 2.0
     rotation_degrees: float = 10.0
     validation_size: int = 5000
@@ -180,7 +180,8 @@ def make_schedule(config: TrainConfig, steps_per_epoch: int):
         return keras.optimizers.schedules.ExponentialDecay(lr, decay_steps=steps_per_epoch, decay_rate=config.decay_rate)
     if config.schedule == "step":
         n_drops = max(0, (config.epochs - 1) // config.step_epochs)
-        boundaries = [steps_per_epoch * config.step_epochs * (k + 1) for k in range(n_drops)]
+        # a boundary b means "steps <= b keep the old rate": the new rate starts at the epoch's first step
+        boundaries = [steps_per_epoch * config.step_epochs * (k + 1) - 1 for k in range(n_drops)]
         values = [lr * config.decay_rate**k for k in range(n_drops + 1)]
         return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values) if boundaries else lr
     return keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps_per_epoch * config.epochs)
