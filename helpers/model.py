@@ -439,6 +439,9 @@ def save_model(model, record: dict, path: str | Path, overwrite: bool = False) -
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_model = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_model, 0o666 & ~umask)  # mkstemp creates 0600; saved models are ordinary files
     tmp_json = tmp_model[: -len(".keras")] + ".json"
     try:
         model.save(tmp_model, overwrite=True)

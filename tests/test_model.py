@@ -184,3 +184,14 @@ def test_load_errors_incompatible_record(saved):
     _edit_record(saved, versions={"keras": "3.15.1"}, input_shape=[32, 32, 3])
     with pytest.raises(M.ModelFileError, match="differ from its record"):
         M.load_model(saved)
+
+
+def test_committed_model_reaches_its_recorded_accuracy(mnist):
+    """The model the notebooks explain: loads with its record and scores >= 99.4 % on the 10,000 test images."""
+    model, record, standardizer = M.load_model(M.COMMITTED_MODEL)
+    _, (x_test, y_test) = mnist
+    correct = int(np.sum(M.predict_classes(model, x_test, standardizer) == y_test))
+    assert abs(correct - round(record["test_accuracy"] * 10000)) <= 5  # floating point may differ between CPUs
+    assert correct >= 9940 and record["test_accuracy"] >= 0.994
+    assert record["data_sha256"] == data.MNIST_SHA256 and record["best_epoch"] <= record["config"]["epochs"] <= 15
+    assert data.Standardizer.fit(mnist[0][0]) == standardizer
