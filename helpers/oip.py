@@ -25,6 +25,7 @@ import numpy as np
 from helpers import activations
 
 VALID_DAMPING = ("blur", "fourier", None)
+DEFAULT_DAMPING_SIGMA = {"blur": 0.4, "fourier": 1.0}
 DEFAULT_SCALES = ((3, 3), (7, 7), (14, 14), (28, 28))
 DEFAULT_AMPLITUDES = (1.0, 0.6, 0.3, 0.15)
 
@@ -230,15 +231,24 @@ def _fourier_mask(height: int, width: int, cutoff: float) -> np.ndarray:
 
 
 class _Ascent:
-    """Compiled objective and ascent step for one (model, layer, pre_activation, node) combination."""
+    """Compiled objective and ascent for one (model, layer, node, damping, switches) combination.
 
-    def __init__(self, model, layer_name: str, pre_activation: bool, node, damping, damping_sigma, image_shape):
+    ``block`` runs several ascent steps inside one compiled call (a ``tf.while_loop``) and returns the
+    objective before each step, so that Python is involved only once per block.
+    """
+
+    def __init__(self, model, layer_name: str, node, damping, damping_sigma: float, damping_every: int,
+                 normalize: bool, restandardize: bool, image_shape: tuple[int, int, int]):
         import tensorflow as tf
 
-        self.sub = activations.activation_model(model, layer_name, pre_activation=pre_activation)
+        self.post = activations.activation_model(model, layer_name)
+        self.pre = activations.activation_model(model, layer_name, pre_activation=True)
         self.node = node
-        height, width, channels = image_shape
         self.damping = damping
+        self.damping_every = damping_every
+        self.normalize = normalize
+        self.restandardize = restandardize
+        height, width, channels = image_shape
         if damping == "blur":
             kernel = _gaussian_kernel(damping_sigma, channels)
             self.kernel = tf.constant(kernel)
@@ -247,17 +257,23 @@ class _Ascent:
             self.mask = tf.constant(_fourier_mask(height, width, damping_sigma), dtype=tf.complex64)
         spec_x = tf.TensorSpec((None, height, width, channels), tf.float32)
         spec_i = tf.TensorSpec((None,), tf.int32)
-        self.objective = tf.function(self._objective, input_signature=[spec_x, spec_i])
-        self.step = tf.function(
-            self._step,
-            input_signature=[spec_x, spec_i, tf.TensorSpec((), tf.float32), tf.TensorSpec((), tf.bool),
-                             tf.TensorSpec((), tf.bool), tf.TensorSpec((), tf.bool)],
-        )
+        scalar_i = tf.TensorSpec((), tf.int32)
+        self.objective = {
+            use_pre: tf.function(lambda x, i, use_pre=use_pre: self._objective(self.pre if use_pre else self.post, x, i),
+                                 input_signature=[spec_x, spec_i])
+            for use_pre in (False, True)
+        }
+        signature = [spec_x, spec_i, tf.TensorSpec((), tf.float32), scalar_i, scalar_i]
+        self.block = {
+            use_pre: tf.function(lambda x, i, e, s, n, use_pre=use_pre: self._block(x, i, e, s, n, use_pre),
+                                 input_signature=signature)
+            for use_pre in (False, True)
+        }
 
-    def _objective(self, x, map_indices):
+    def _objective(self, sub, x, map_indices):
         import tensorflow as tf
 
-        acts = self.sub(x, training=False)
+        acts = sub(x, training=False)
         if len(acts.shape) == 2:  # dense: one unit per image
             return tf.gather(acts, map_indices, axis=1, batch_dims=1)
         maps = tf.gather(acts, map_indices, axis=3, batch_dims=1)  # (B, h, w): each image's own map
@@ -272,40 +288,53 @@ class _Ascent:
             p = self.pad
             padded = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
             return tf.nn.depthwise_conv2d(padded, self.kernel, strides=[1, 1, 1, 1], padding="VALID")
-        if self.damping == "fourier":
-            channels_first = tf.transpose(x, [0, 3, 1, 2])
-            spectrum = tf.signal.fft2d(tf.cast(channels_first, tf.complex64)) * self.mask
-            return tf.transpose(tf.math.real(tf.signal.ifft2d(spectrum)), [0, 2, 3, 1])
-        return x
+        channels_first = tf.transpose(x, [0, 3, 1, 2])
+        spectrum = tf.signal.fft2d(tf.cast(channels_first, tf.complex64)) * self.mask
+        return tf.transpose(tf.math.real(tf.signal.ifft2d(spectrum)), [0, 2, 3, 1])
 
-    def _step(self, x, map_indices, epsilon, normalize, restandardize, damp):
+    def _step(self, x, map_indices, epsilon, step, use_pre: bool):
+        """One ascent step (``step`` counts from 1); returns the new images and the objective before the step."""
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
             tape.watch(x)
-            loss = self._objective(x, map_indices)
+            loss = self._objective(self.pre if use_pre else self.post, x, map_indices)
             total = tf.reduce_sum(loss)  # images are independent: d total / d x_i = d loss_i / d x_i
         grad = tape.gradient(total, x)
-        if normalize:
+        if use_pre:  # report the real (post-activation) objective during the warm-up
+            loss = self._objective(self.post, x, map_indices)
+        if self.normalize:
             rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=[1, 2, 3], keepdims=True))
             grad = tf.math.divide_no_nan(grad, rms)
         x = x + epsilon * grad
-        if damp:
-            x = self._damp(x)
-        if restandardize:
+        if self.damping is not None:
+            x = tf.cond(step % self.damping_every == 0, lambda: self._damp(x), lambda: x)
+        if self.restandardize:
             mean, variance = tf.nn.moments(x, axes=[1, 2, 3], keepdims=True)
             x = tf.math.divide_no_nan(x - mean, tf.sqrt(variance))
         return x, loss
+
+    def _block(self, x, map_indices, epsilon, first_step, n, use_pre: bool):
+        import tensorflow as tf
+
+        losses = tf.TensorArray(tf.float32, size=n)
+        for i in tf.range(n):
+            x, loss = self._step(x, map_indices, epsilon, first_step + i, use_pre)
+            losses = losses.write(i, loss)
+        return x, losses.stack()
 
 
 _ENGINES: dict = {}
 
 
-def _engine(model, layer_name, pre_activation, node, damping, damping_sigma, image_shape) -> _Ascent:
-    key = (id(model), layer_name, pre_activation, node, damping, float(damping_sigma), image_shape)
+def _engine(model, layer_name: str, node=None, damping=None, damping_sigma: float = 1.0, damping_every: int = 1,
+            normalize: bool = True, restandardize: bool = True) -> _Ascent:
+    """A cached :class:`_Ascent` (rebuilt if the model's cached sub-model changed)."""
+    key = (id(model), layer_name, node, damping, float(damping_sigma), int(damping_every), normalize, restandardize)
     engine = _ENGINES.get(key)
-    if engine is None or engine.sub is not activations.activation_model(model, layer_name, pre_activation):
-        engine = _ENGINES[key] = _Ascent(model, layer_name, pre_activation, node, damping, damping_sigma, image_shape)
+    if engine is None or engine.post is not activations.activation_model(model, layer_name):
+        engine = _ENGINES[key] = _Ascent(model, layer_name, node, damping, damping_sigma, damping_every, normalize,
+                                         restandardize, model_image_shape(model))
     return engine
 
 
@@ -328,8 +357,8 @@ def objective_values(
     activations.check_input_shape(model, x)
     if len(indices) != len(x):
         raise ValueError(f"got {len(indices)} map indices for {len(x)} images")
-    engine = _engine(model, layer_name, pre_activation, node, None, 1.0, model_image_shape(model))
-    out = [engine.objective(np.asarray(x[i : i + batch_size], np.float32), indices[i : i + batch_size]).numpy()
+    engine = _engine(model, layer_name, node)
+    out = [engine.objective[bool(pre_activation)](np.asarray(x[i : i + batch_size], np.float32), indices[i : i + batch_size]).numpy()
            for i in range(0, len(x), batch_size)]
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
@@ -346,13 +375,14 @@ def run_oip(
     restandardize: bool = True,
     damping: str | None = "blur",
     damping_every: int = 4,
-    damping_sigma: float = 0.5,
+    damping_sigma: float | None = None,
     pre_activation_steps: int = 0,
     tolerance: float = 2e-4,
     window: int = 20,
     early_stop: bool = True,
     snapshot_steps: Sequence[int] | None = None,
     chunk_size: int = 256,
+    block_size: int = 10,
     seed: int = 0,
     verbose: bool = False,
 ) -> OIPResult:
@@ -368,8 +398,9 @@ def run_oip(
         n_steps: maximum number of ascent steps.
         epsilon: step size in standardized pixel units (the gradient is divided by its RMS).
         normalize_gradient, restandardize: switch off steps 2 and 4 of the algorithm (for ablations).
-        damping: ``"blur"`` (Gaussian, ``damping_sigma`` pixels), ``"fourier"`` (low-pass, ``damping_sigma`` is
-            the cut-off as a fraction of the Nyquist frequency) or None; applied every ``damping_every`` steps.
+        damping: ``"blur"`` (Gaussian of ``damping_sigma`` pixels, default 0.4), ``"fourier"`` (Gaussian low-pass;
+            ``damping_sigma`` is the frequency, as a fraction of the Nyquist frequency, damped by 1/e; default 1.0)
+            or None; applied every ``damping_every`` steps.
         pre_activation_steps: ascend the value *before* the layer's activation for the first steps, so that a
             map whose ReLU output is 0 everywhere still gets a gradient.
         tolerance: converged when the relative objective change per step, averaged over ``window`` steps,
@@ -377,6 +408,7 @@ def run_oip(
         early_stop: stop when every image has converged or never reacted.
         snapshot_steps: steps at which to keep copies of the images (default 9, 18, 36, ..., last).
         chunk_size: images per compiled step (bounds memory for large batches).
+        block_size: ascent steps per compiled call (Python checks convergence between blocks).
         verbose: print the objective at the snapshot steps.
 
     Returns:
@@ -398,49 +430,60 @@ def run_oip(
         raise ValueError(f"got {len(indices)} map indices for {len(x0)} start images")
     if damping not in VALID_DAMPING:
         raise ValueError(f"unknown damping {damping!r}; valid: 'blur', 'fourier', None")
-    if n_steps < 1 or epsilon <= 0 or damping_every < 1 or window < 1 or chunk_size < 1:
-        raise ValueError("need n_steps >= 1, epsilon > 0, damping_every >= 1, window >= 1 and chunk_size >= 1")
+    if n_steps < 1 or epsilon <= 0 or damping_every < 1 or window < 1 or chunk_size < 1 or block_size < 1:
+        raise ValueError(
+            "need n_steps >= 1, epsilon > 0, damping_every >= 1, window >= 1, chunk_size >= 1 and block_size >= 1"
+        )
+    if damping_sigma is None:
+        damping_sigma = DEFAULT_DAMPING_SIGMA.get(damping, 1.0)
     snapshot_steps = sorted(set(log_spaced_steps(n_steps) if snapshot_steps is None else snapshot_steps))
     node = None if node is None else (int(node[0]), int(node[1]))
 
-    post = _engine(model, layer_name, False, node, damping, damping_sigma, image_shape)
-    pre = _engine(model, layer_name, True, node, damping, damping_sigma, image_shape) if pre_activation_steps else None
+    engine = _engine(model, layer_name, node, damping, damping_sigma, damping_every, bool(normalize_gradient),
+                     bool(restandardize))
     chunks = [slice(i, i + chunk_size) for i in range(0, len(indices), chunk_size)]
-    x_chunks = [tf.constant(x0[c]) for c in chunks]  # stay on the device between steps
-    i_chunks = [indices[c] for c in chunks]
+    x_chunks = [tf.constant(x0[c]) for c in chunks]  # stay in TensorFlow between blocks
+    i_chunks = [tf.constant(indices[c]) for c in chunks]
     eps = np.float32(epsilon)
-    n = len(indices)
-    losses = np.zeros((n_steps + 1, n), np.float32)
-    converged_at = np.full(n, -1)
+    losses = np.zeros((n_steps + 1, len(indices)), np.float32)  # row t: objective after t steps
+    converged_at = np.full(len(indices), -1)
     snapshots: dict[int, np.ndarray] = {}
     previous = None
 
-    def post_objective() -> np.ndarray:
-        return np.concatenate([post.objective(xc, ic).numpy() for xc, ic in zip(x_chunks, i_chunks)])
+    def objective_now() -> np.ndarray:
+        return np.concatenate([engine.objective[False](xc, ic).numpy() for xc, ic in zip(x_chunks, i_chunks)])
+
+    def images_now() -> np.ndarray:
+        return np.concatenate([xc.numpy() for xc in x_chunks])
 
     step = 0
-    for step in range(1, n_steps + 1):
-        engine = pre if (pre is not None and step <= pre_activation_steps) else post
-        damp = damping is not None and step % damping_every == 0
+    while step < n_steps:
+        use_pre = step < pre_activation_steps
+        stops = [n_steps, (step // block_size + 1) * block_size] + [s for s in snapshot_steps if s > step]
+        end = min(stops + ([pre_activation_steps] if use_pre else []))
         for k, c in enumerate(chunks):
-            new_x, loss = engine.step(x_chunks[k], i_chunks[k], eps, normalize_gradient, restandardize, damp)
-            if engine is not post:  # report the real (post-activation) objective during the pre-activation phase
-                loss = post.objective(x_chunks[k], i_chunks[k])
-            losses[step - 1, c] = loss.numpy()
-            x_chunks[k] = new_x
+            x_chunks[k], block_losses = engine.block[use_pre](
+                x_chunks[k], i_chunks[k], eps, np.int32(step + 1), np.int32(end - step)
+            )
+            losses[step:end, c] = block_losses.numpy()
+        first_new, step = step, end
+        # convergence: relative change per step, averaged over `window` steps, below `tolerance`
+        rows = np.arange(max(first_new, window, pre_activation_steps + window), step)
+        if len(rows):
+            now, before = losses[rows], losses[rows - window]
+            settled = (now > 0) & (np.abs(now - before) < tolerance * window * np.maximum(np.abs(now), 1e-12))
+            first = np.where(settled.any(axis=0), rows[settled.argmax(axis=0)], -1)
+            newly = (converged_at < 0) & (first >= 0)
+            converged_at[newly] = first[newly]
         if step in snapshot_steps:
-            snapshots[step] = np.concatenate([xc.numpy() for xc in x_chunks])
+            snapshots[step] = images_now()
             if verbose:
-                previous = _report(step, post_objective(), previous)
-        if step > pre_activation_steps + window:
-            now, before = losses[step - 1], losses[step - 1 - window]
-            relative = np.abs(now - before) / (window * np.maximum(np.abs(now), 1e-12))
-            newly = (converged_at < 0) & (now > 0) & (relative < tolerance)
-            converged_at[newly] = step - 1
-            if early_stop and np.all((converged_at >= 0) | (losses[:step].max(axis=0) <= 0)):
-                break
-    losses[step] = post_objective()
-    snapshots[step] = np.concatenate([xc.numpy() for xc in x_chunks])
+                previous = _report(step, objective_now(), previous)
+        done = (converged_at >= 0) | (losses[: step].max(axis=0) <= 0)
+        if early_stop and step >= pre_activation_steps + window and done.all():
+            break
+    losses[step] = objective_now()
+    snapshots[step] = images_now()
     if verbose and step not in snapshot_steps:
         _report(step, losses[step], previous)
     return OIPResult(
