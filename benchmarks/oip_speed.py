@@ -60,7 +60,7 @@ def eager_one_map(model, map_index: int, x0: np.ndarray, n_steps: int, epsilon: 
     import tensorflow as tf
 
     sub = keras.Model(model.inputs[0], model.get_layer(LAYER).output)
-    kernel = tf.constant(oip._gaussian_kernel(0.5, 1))
+    kernel = tf.constant(oip.gaussian_kernel(oip.DEFAULT_DAMPING_SIGMA["blur"], 1))
     x = tf.Variable(x0)
     for step in range(1, n_steps + 1):
         with tf.GradientTape() as tape:

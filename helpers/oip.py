@@ -214,7 +214,8 @@ class OIPResult:
 # ------------------------------------------------------------------------------------------------ engine
 
 
-def _gaussian_kernel(sigma: float, channels: int) -> np.ndarray:
+def gaussian_kernel(sigma: float, channels: int) -> np.ndarray:
+    """Normalized 2-D Gaussian of ``sigma`` pixels as a depthwise kernel (k, k, channels, 1), k = 2*ceil(2*sigma)+1."""
     radius = max(1, int(math.ceil(2 * sigma)))
     offsets = np.arange(-radius, radius + 1, dtype=np.float32)
     profile = np.exp(-0.5 * (offsets / sigma) ** 2)
@@ -228,6 +229,16 @@ def _fourier_mask(height: int, width: int, cutoff: float) -> np.ndarray:
     fy = np.fft.fftfreq(height)[:, np.newaxis] / 0.5
     fx = np.fft.fftfreq(width)[np.newaxis, :] / 0.5
     return np.exp(-(fy**2 + fx**2) / cutoff**2).astype(np.float32)
+
+
+class _Bound:
+    """``function(*args, extra)``: a fresh callable object per use, so that each ``tf.function`` has its own."""
+
+    def __init__(self, function, extra):
+        self.function, self.extra = function, extra
+
+    def __call__(self, *args):
+        return self.function(*args, self.extra)
 
 
 class _Ascent:
@@ -250,7 +261,7 @@ class _Ascent:
         self.restandardize = restandardize
         height, width, channels = image_shape
         if damping == "blur":
-            kernel = _gaussian_kernel(damping_sigma, channels)
+            kernel = gaussian_kernel(damping_sigma, channels)
             self.kernel = tf.constant(kernel)
             self.pad = kernel.shape[0] // 2
         elif damping == "fourier":
@@ -258,19 +269,18 @@ class _Ascent:
         spec_x = tf.TensorSpec((None, height, width, channels), tf.float32)
         spec_i = tf.TensorSpec((None,), tf.int32)
         scalar_i = tf.TensorSpec((), tf.int32)
+        # Callable objects rather than lambdas: TensorFlow counts traces per code object, and many engines
+        # sharing one lambda would trigger its "excessive retracing" warning.
         self.objective = {
-            use_pre: tf.function(lambda x, i, use_pre=use_pre: self._objective(self.pre if use_pre else self.post, x, i),
+            use_pre: tf.function(_Bound(self._objective, self.pre if use_pre else self.post),
                                  input_signature=[spec_x, spec_i])
             for use_pre in (False, True)
         }
         signature = [spec_x, spec_i, tf.TensorSpec((), tf.float32), scalar_i, scalar_i]
-        self.block = {
-            use_pre: tf.function(lambda x, i, e, s, n, use_pre=use_pre: self._block(x, i, e, s, n, use_pre),
-                                 input_signature=signature)
-            for use_pre in (False, True)
-        }
+        self.block = {use_pre: tf.function(_Bound(self._block, use_pre), input_signature=signature)
+                      for use_pre in (False, True)}
 
-    def _objective(self, sub, x, map_indices):
+    def _objective(self, x, map_indices, sub):
         import tensorflow as tf
 
         acts = sub(x, training=False)
@@ -298,11 +308,11 @@ class _Ascent:
 
         with tf.GradientTape() as tape:
             tape.watch(x)
-            loss = self._objective(self.pre if use_pre else self.post, x, map_indices)
+            loss = self._objective(x, map_indices, self.pre if use_pre else self.post)
             total = tf.reduce_sum(loss)  # images are independent: d total / d x_i = d loss_i / d x_i
         grad = tape.gradient(total, x)
         if use_pre:  # report the real (post-activation) objective during the warm-up
-            loss = self._objective(self.post, x, map_indices)
+            loss = self._objective(x, map_indices, self.post)
         if self.normalize:
             rms = tf.sqrt(tf.reduce_mean(tf.square(grad), axis=[1, 2, 3], keepdims=True))
             grad = tf.math.divide_no_nan(grad, rms)
@@ -315,6 +325,7 @@ class _Ascent:
         return x, loss
 
     def _block(self, x, map_indices, epsilon, first_step, n, use_pre: bool):
+        """``n`` ascent steps starting at step ``first_step``; returns the images and the objectives (n, B)."""
         import tensorflow as tf
 
         losses = tf.TensorArray(tf.float32, size=n)

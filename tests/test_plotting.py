@@ -86,3 +86,11 @@ def test_similarity_heatmap_labels_annotations_and_errors():
         plotting.similarity_heatmap(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="3 labels for a 2x2"):
         plotting.similarity_heatmap(matrix, labels=["a", "b", "c"])
+
+
+def test_save_figure_is_atomic_and_readable(tmp_path):
+    fig = plotting.image_grid(np.random.default_rng(0).random((2, 5, 5)), suptitle="two")
+    path = plotting.save_figure(fig, tmp_path / "sub" / "grid.png", dpi=40)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in path.parent.iterdir()] == ["grid.png"]  # no temporary file left behind
+    assert path.stat().st_mode & 0o044  # readable by others, like any ordinary file
