@@ -1,0 +1,556 @@
+"""An interactive OIP explorer for JupyterLab, and the plain logic behind it.
+
+The logic is ordinary, testable code; the widgets only read their values into an :class:`ExplorerSettings`
+and call it::
+
+    settings = ExplorerSettings("Conv2D_3", map_index=5, n_steps=300)
+    result = run_settings(model, settings, on_progress=lambda part: print(part.steps_run))
+    fig = result_figure(result, standardizer, title=describe_target(model, settings))
+    save_result_png(fig, "oip_conv2d_3_map5.png")
+
+    oip_explorer(model, standardizer)          # the same, with widgets (last expression of a cell)
+
+:func:`run_settings` runs :func:`helpers.oip.run_oip` in segments, each starting from the images where the
+previous one stopped, so that a UI can redraw the pattern and the loss curve while the ascent runs. Segments end
+on multiples of ``damping_every``, so the damping phase is kept and the result equals one direct call
+``run_oip(..., x0=start_images(model, settings), early_stop=False)`` with the same settings.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from helpers import oip, plotting
+
+if TYPE_CHECKING:
+    import ipywidgets
+    from matplotlib.figure import Figure
+
+    from helpers.data import Standardizer
+
+_RUN_DEFAULTS = {name: p.default for name, p in inspect.signature(oip.run_oip).parameters.items()}
+"""run_oip's defaults (n_steps, epsilon, damping, ...): one source of truth for the explorer's defaults."""
+
+SCALE_CHOICES = oip.DEFAULT_SCALES
+"""The length scales (grid sizes of the start's random fluctuations) the explorer offers, coarse to fine."""
+
+VALID_KINDS = ("conv", "dense", "class")
+
+
+# ------------------------------------------------------------------------------------------------ layers
+
+
+@dataclass(frozen=True)
+class LayerChoice:
+    """A layer an OIP can target: its maps (conv), units (dense) or classes (the logits layer)."""
+
+    layer_name: str
+    n_maps: int  # maps (conv), units (dense) or classes
+    grid: tuple[int, ...]  # (rows, cols) of a map; () for dense layers
+    kind: str  # "conv", "dense" or "class" (a linear dense layer with no conv/dense layer after it)
+
+    @property
+    def noun(self) -> str:
+        """What one index addresses: "map", "unit" or "class"."""
+        return {"conv": "map", "dense": "unit", "class": "class"}[self.kind]
+
+    @property
+    def label(self) -> str:
+        """e.g. ``"Conv2D_3: 128 maps of 3x3"``, ``"Dense_2: 10 classes (logits)"``."""
+        if self.kind == "conv":
+            return f"{self.layer_name}: {self.n_maps} maps of {'x'.join(str(g) for g in self.grid)}"
+        if self.kind == "class":
+            return f"{self.layer_name}: {self.n_maps} classes (logits)"
+        return f"{self.layer_name}: {self.n_maps} units"
+
+
+def layer_choices(model) -> list[LayerChoice]:
+    """The conv (``Conv2D``) and dense layers of ``model`` an OIP can target, in graph order.
+
+    The last of them is a ``"class"`` layer when it is a dense layer without activation (the logits, e.g.
+    ``Dense_2`` of the series' CNN, whose softmax is a separate layer).
+    """
+    import keras
+
+    targets = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
+    choices = []
+    for i, layer in enumerate(targets):
+        try:
+            info = oip.layer_info(model, layer.name)
+        except ValueError:  # e.g. a dense layer on a sequence: not an image map or a unit vector
+            continue
+        if info.grid:
+            kind = "conv"
+        elif i == len(targets) - 1 and getattr(layer, "activation", None) is keras.activations.linear:
+            kind = "class"
+        else:
+            kind = "dense"
+        choices.append(LayerChoice(info.layer_name, info.n_maps, info.grid, kind))
+    if not choices:
+        raise ValueError(f"model {model.name!r} has no Conv2D or Dense layer to explore")
+    return choices
+
+
+def _choice(model, layer_name: str) -> LayerChoice:
+    """The :class:`LayerChoice` of ``layer_name`` (any layer ``run_oip`` accepts; others count as conv/dense)."""
+    for choice in layer_choices(model):
+        if choice.layer_name == layer_name:
+            return choice
+    info = oip.layer_info(model, layer_name)
+    return LayerChoice(info.layer_name, info.n_maps, info.grid, "conv" if info.grid else "dense")
+
+
+# ---------------------------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class ExplorerSettings:
+    """One OIP run: the target, the start (length scales and amplitudes, seed) and the ascent.
+
+    ``scales`` are grid sizes (rows, cols) of the start's random fluctuations, paired with ``amplitudes``
+    (see :func:`helpers.oip.initial_images`); ``epsilon`` is the step in standardized pixel units; ``damping``
+    is ``"blur"``, ``"fourier"`` or None, applied every ``damping_every`` steps. Checks that need no model run
+    on construction; :meth:`check` adds the model-dependent ones (layer name, index range, node).
+    """
+
+    layer_name: str
+    map_index: int = 0
+    node: tuple[int, int] | None = None
+    scales: tuple[tuple[int, int], ...] = oip.DEFAULT_SCALES
+    amplitudes: tuple[float, ...] = oip.DEFAULT_AMPLITUDES
+    n_steps: int = _RUN_DEFAULTS["n_steps"]
+    epsilon: float = _RUN_DEFAULTS["epsilon"]
+    seed: int = 0
+    damping: str | None = _RUN_DEFAULTS["damping"]
+    damping_every: int = _RUN_DEFAULTS["damping_every"]
+
+    def __post_init__(self) -> None:
+        def is_int(value) -> bool:
+            return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+        if not isinstance(self.layer_name, str):
+            raise ValueError(f"layer_name must be a string, got {type(self.layer_name).__name__} {self.layer_name!r}")
+        if not is_int(self.map_index) or self.map_index < 0:
+            raise ValueError(f"map_index must be an integer >= 0, got {self.map_index!r}")
+        if self.node is not None:
+            node = tuple(self.node)
+            if len(node) != 2 or not all(is_int(v) for v in node):
+                raise ValueError(f"node must be None or (row, col) integers, got {self.node!r}")
+            object.__setattr__(self, "node", (int(node[0]), int(node[1])))
+        scales = tuple(tuple(s) for s in self.scales)
+        if not scales:
+            raise ValueError(
+                "no length scale selected; choose at least one, e.g. "
+                + ", ".join(f"({r}, {c})" for r, c in SCALE_CHOICES)
+            )
+        if any(len(s) != 2 or not all(is_int(v) and v >= 1 for v in s) for s in scales):
+            raise ValueError(f"scales must be (rows, cols) grid sizes >= 1, got {scales}")
+        amplitudes = tuple(float(a) for a in self.amplitudes)
+        if len(amplitudes) != len(scales):
+            raise ValueError(f"got {len(amplitudes)} amplitudes for {len(scales)} scales; give one per scale")
+        if not all(math.isfinite(a) and a > 0 for a in amplitudes):
+            raise ValueError(f"amplitudes must be finite and > 0, got {amplitudes}")
+        object.__setattr__(self, "scales", tuple((int(r), int(c)) for r, c in scales))
+        object.__setattr__(self, "amplitudes", amplitudes)
+        if not is_int(self.n_steps) or self.n_steps < 1:
+            raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
+        if not (isinstance(self.epsilon, (int, float, np.floating)) and math.isfinite(self.epsilon) and self.epsilon > 0):
+            raise ValueError(f"epsilon must be a finite number > 0 (standardized pixel units per step), got {self.epsilon!r}")
+        if not is_int(self.seed) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if self.damping not in oip.VALID_DAMPING:
+            raise ValueError(f"unknown damping {self.damping!r}; valid: 'blur', 'fourier', None")
+        if not is_int(self.damping_every) or self.damping_every < 1:
+            raise ValueError(f"damping_every must be an integer >= 1, got {self.damping_every!r}")
+
+    def check(self, model) -> oip.LayerInfo:
+        """Check the settings against ``model``; returns the layer's :class:`helpers.oip.LayerInfo`.
+
+        Raises ValueError for an unknown layer (listing the valid names), a map index out of range or a node
+        outside the map (naming the valid ranges), a node on a dense layer, or a model without a fixed image size.
+        """
+        info = oip.layer_info(model, self.layer_name)
+        oip._check_targets(info, np.array([self.map_index]), self.node)
+        oip.model_image_shape(model)
+        return info
+
+
+def describe_target(model, settings: ExplorerSettings) -> str:
+    """A short title, e.g. ``"Conv2D_3, map 5"``, ``"Conv2D_3, map 5, node (1, 2)"``, ``"Dense_2, class 3"``."""
+    choice = _choice(model, settings.layer_name)
+    text = f"{settings.layer_name}, {choice.noun} {settings.map_index}"
+    return text if settings.node is None else f"{text}, node {settings.node}"
+
+
+def start_images(model, settings: ExplorerSettings) -> np.ndarray:
+    """The start image of ``settings`` for ``model``, ``(1, h, w, c)`` standardized (multi-scale, seeded)."""
+    return oip.initial_images(1, oip.model_image_shape(model), scales=settings.scales,
+                              amplitudes=settings.amplitudes, seed=settings.seed)
+
+
+# ------------------------------------------------------------------------------------------------- run
+
+
+def segment_ends(n_steps: int, damping_every: int = 4, n_updates: int = 12) -> list[int]:
+    """Steps after which :func:`run_settings` reports progress: doubling early (where the pattern changes
+    fastest), then about ``n_updates`` evenly spaced; all are multiples of ``damping_every`` except ``n_steps``.
+
+    E.g. ``segment_ends(600)`` -> ``[8, 16, 32, 52, 64, 104, 128, 156, ..., 520, 572, 600]``.
+    """
+    if n_steps < 1 or damping_every < 1 or n_updates < 1:
+        raise ValueError(f"need n_steps, damping_every and n_updates >= 1, got {n_steps}, {damping_every}, {n_updates}")
+    first = damping_every * math.ceil(8 / damping_every)
+    doubling = oip.log_spaced_steps(n_steps, first=first)[:-1]
+    stride = damping_every * max(1, math.ceil(n_steps / n_updates / damping_every))
+    return sorted(set(doubling) | set(range(stride, n_steps, stride)) | {n_steps})
+
+
+def _converged_at(losses: np.ndarray, tolerance: float, window: int) -> np.ndarray:
+    """run_oip's convergence criterion on a whole loss curve (steps_run + 1, B): first step, or -1, per image."""
+    rows = np.arange(window, len(losses) - 1)
+    if not len(rows):
+        return np.full(losses.shape[1], -1)
+    now, before = losses[rows], losses[rows - window]
+    settled = (now > 0) & (np.abs(now - before) < tolerance * window * np.maximum(np.abs(now), 1e-12))
+    return np.where(settled.any(axis=0), rows[settled.argmax(axis=0)], -1)
+
+
+def run_settings(
+    model,
+    settings: ExplorerSettings,
+    on_progress: Callable[[oip.OIPResult], None] | None = None,
+    n_updates: int = 12,
+    tolerance: float = _RUN_DEFAULTS["tolerance"],
+    window: int = _RUN_DEFAULTS["window"],
+) -> oip.OIPResult:
+    """Run the OIP of ``settings`` in segments (see :func:`segment_ends`), reporting after each.
+
+    Args:
+        model: any single-input Keras image model (weights unchanged).
+        settings: what to run; checked against ``model`` first.
+        on_progress: called after each segment with the result so far (``steps_run`` of ``settings.n_steps``
+            steps, the full loss curve up to it, the current image).
+        n_updates: about how many evenly spaced reports besides the early doubling ones.
+        tolerance, window: the convergence criterion of :func:`helpers.oip.run_oip` (reported in
+            ``converged_at``; the explorer always runs all ``n_steps``).
+
+    Returns:
+        :class:`helpers.oip.OIPResult` for one image; equal to ``run_oip(model, layer_name, [map_index],
+        x0=start_images(model, settings), node=..., n_steps=..., epsilon=..., damping=..., damping_every=...,
+        early_stop=False)``, with snapshots at the segment ends.
+    """
+    settings.check(model)
+    x0 = start_images(model, settings)
+    x = x0
+    losses = np.zeros((0, 1), np.float32)
+    snapshots: dict[int, np.ndarray] = {}
+    done = 0
+    result = None
+    for end in segment_ends(settings.n_steps, settings.damping_every, n_updates):
+        part = oip.run_oip(
+            model, settings.layer_name, [settings.map_index], x0=x, node=settings.node, n_steps=end - done,
+            epsilon=settings.epsilon, damping=settings.damping, damping_every=settings.damping_every,
+            early_stop=False, snapshot_steps=(), tolerance=tolerance, window=window,
+        )
+        losses = np.concatenate([losses, part.losses if done == 0 else part.losses[1:]])  # row 0 = previous end
+        x, done = part.images, end
+        snapshots[end] = x
+        result = oip.OIPResult(
+            layer_name=settings.layer_name, map_indices=part.map_indices, node=part.node, images=x, initial=x0,
+            losses=losses, snapshots=dict(snapshots), converged_at=_converged_at(losses, tolerance, window),
+            steps_run=end,
+        )
+        if on_progress is not None:
+            on_progress(result)
+    return result
+
+
+# ----------------------------------------------------------------------------------------------- figures
+
+
+def _displayable(image: np.ndarray, standardizer: "Standardizer | None") -> tuple[np.ndarray, dict]:
+    """One image (h, w, c) ready for imshow, and its imshow keywords (grey map for one channel)."""
+    if standardizer is not None:
+        image = standardizer.invert(image)
+    if image.shape[-1] == 1:
+        return image[..., 0], {"cmap": "gray"}
+    low, high = float(image.min()), float(image.max())  # colour: stretch to 0..1 for RGB display
+    return (image - low) / (high - low) if high > low else np.zeros_like(image), {}
+
+
+def result_figure(
+    result: oip.OIPResult,
+    standardizer: "Standardizer | None" = None,
+    title: str | None = None,
+    n_steps: int | None = None,
+    image_index: int = 0,
+) -> "Figure":
+    """Start, pattern (plain and contrast-enhanced) and loss curve of one OIP, in one row of four panels.
+
+    Args:
+        result: from :func:`run_settings` (or :func:`helpers.oip.run_oip`; ``image_index`` picks the image).
+        standardizer: show the start and the plain pattern in pixel units (``standardizer.invert``);
+            default: standardized units.
+        title: the figure's title (default: layer, index and node); the steps and the final objective follow.
+        n_steps: the planned number of steps: fixes the loss curve's x range while a run is in progress.
+
+    Returns a Matplotlib figure (12 x 3 inches); close it when done (``plt.close(fig)``).
+    """
+    import matplotlib.pyplot as plt
+
+    if not 0 <= image_index < len(result.images):
+        raise ValueError(f"image_index {image_index} is out of range for a result with {len(result.images)} images: "
+                         f"valid 0..{len(result.images) - 1}")
+    unit = "pixel value" if standardizer is not None else "standardized value"
+    map_index = int(result.map_indices[image_index])
+    if title is None:
+        title = f"{result.layer_name}, index {map_index}" + ("" if result.node is None else f", node {result.node}")
+    curve = result.losses[:, image_index]
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3), gridspec_kw={"width_ratios": [1, 1, 1, 1.5]})
+    start_ax, plain_ax, enhanced_ax, loss_ax = axes
+    for ax, image, name in ((start_ax, result.initial[image_index], "start"),
+                            (plain_ax, result.images[image_index], "pattern (plain)")):
+        shown, kwargs = _displayable(image, standardizer)
+        mappable = ax.imshow(shown, **kwargs)
+        if "cmap" in kwargs:
+            fig.colorbar(mappable, ax=ax, fraction=0.046, pad=0.04, label=unit)
+        ax.set_title(name, fontsize=10)
+    enhanced = plotting.enhance_contrast(result.images[image_index])
+    enhanced_ax.imshow(enhanced[..., 0] if enhanced.shape[-1] == 1 else enhanced, cmap="gray", vmin=0, vmax=1)
+    enhanced_ax.set_title("pattern (contrast 1-99 %)", fontsize=10)
+    for ax in axes[:3]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    loss_ax.plot(np.arange(len(curve)), curve, lw=1.2)
+    loss_ax.set_xlim(0, max(n_steps or 0, len(curve) - 1, 1))
+    loss_ax.set_xlabel("ascent step")
+    loss_ax.set_ylabel("objective (activation)")
+    loss_ax.set_title("loss curve", fontsize=10)
+    loss_ax.grid(alpha=0.3)
+    converged = result.converged_at[image_index] if len(result.converged_at) > image_index else -1
+    if converged >= 0:
+        loss_ax.axvline(converged, color="grey", ls=":", lw=1, label=f"converged at {converged}")
+        loss_ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"{title} — step {result.steps_run}"
+                 + (f" of {n_steps}" if n_steps and n_steps != result.steps_run else "")
+                 + f", objective {float(curve[-1]):.4g}")
+    fig.tight_layout()
+    return fig
+
+
+def save_result_png(
+    fig_or_result: "Figure | oip.OIPResult",
+    path: str | Path,
+    overwrite: bool = False,
+    dpi: int = 100,
+    **figure_kwargs,
+) -> Path:
+    """Save a figure, or the :func:`result_figure` of a result, as a PNG, atomically.
+
+    Args:
+        fig_or_result: a Matplotlib figure, or an OIPResult (its figure is built with ``figure_kwargs``, e.g.
+            ``standardizer=`` and ``title=``, saved and closed).
+        path: the file; must end in ``.png``.
+        overwrite: replace an existing file (otherwise FileExistsError naming it).
+
+    Returns the path written.
+    """
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"{path}: PNG files need the suffix .png, got {path.suffix or 'none'!r}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give a file name ending in .png")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+    if isinstance(fig_or_result, oip.OIPResult):
+        fig = result_figure(fig_or_result, **figure_kwargs)
+        try:
+            return plotting.save_figure(fig, path, dpi=dpi)
+        finally:
+            plt.close(fig)
+    if figure_kwargs:
+        raise ValueError(f"figure keywords {sorted(figure_kwargs)} apply only when saving an OIPResult, not a figure")
+    return plotting.save_figure(fig_or_result, path, dpi=dpi)
+
+
+def figure_png(fig: "Figure", dpi: int = 80) -> bytes:
+    """The PNG bytes of ``fig`` (for an ``ipywidgets.Image``)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------------------------- widgets
+
+
+class OIPExplorer:
+    """The widgets of :func:`oip_explorer` and the last result; display ``.widget`` (or the explorer itself).
+
+    Attributes worth knowing in tests and scripts: ``layer``, ``map_index``, ``use_node``, ``node_row``,
+    ``node_col``, ``scale_boxes``, ``amplitude_boxes``, ``n_steps``, ``epsilon``, ``seed``, ``damping``,
+    ``run_button``, ``progress``, ``status``, ``image``, ``filename``, ``overwrite``, ``save_button``;
+    ``result`` (the last :class:`helpers.oip.OIPResult`) and ``settings()`` (the current
+    :class:`ExplorerSettings`).
+    """
+
+    def __init__(self, model, standardizer: "Standardizer | None" = None) -> None:
+        import ipywidgets as w
+
+        self.model, self.standardizer = model, standardizer
+        self.result: oip.OIPResult | None = None
+        self.result_settings: ExplorerSettings | None = None
+        self.choices = layer_choices(model)
+        oip.model_image_shape(self.model)
+        style = {"description_width": "initial"}
+        default = next((c for c in reversed(self.choices) if c.kind == "conv"), self.choices[0])
+        self.layer = w.Dropdown(options=[(c.label, c.layer_name) for c in self.choices], value=default.layer_name,
+                                description="layer", style=style)
+        self.map_index = w.IntSlider(0, min=0, max=default.n_maps - 1, description="map", continuous_update=False,
+                                     style=style)
+        self.use_node = w.Checkbox(False, description="one node (row, col)", indent=False)
+        self.node_row = w.BoundedIntText(0, min=0, max=0, description="row", layout=w.Layout(width="110px"))
+        self.node_col = w.BoundedIntText(0, min=0, max=0, description="col", layout=w.Layout(width="110px"))
+        self.scale_boxes = [w.Checkbox(True, description=f"{r}x{c}", indent=False, layout=w.Layout(width="60px"))
+                            for r, c in SCALE_CHOICES]
+        self.amplitude_boxes = [w.BoundedFloatText(a, min=0.01, max=10.0, step=0.05, layout=w.Layout(width="70px"))
+                                for a in oip.DEFAULT_AMPLITUDES]
+        self.n_steps = w.BoundedIntText(_RUN_DEFAULTS["n_steps"], min=1, max=20000, description="steps", style=style,
+                                        layout=w.Layout(width="160px"))
+        self.epsilon = w.BoundedFloatText(_RUN_DEFAULTS["epsilon"], min=1e-4, max=1.0, step=0.005,
+                                          description="epsilon", style=style, layout=w.Layout(width="160px"))
+        self.seed = w.BoundedIntText(0, min=0, max=2**31 - 1, description="seed", style=style,
+                                     layout=w.Layout(width="140px"))
+        self.damping = w.Dropdown(options=[("blur", "blur"), ("Fourier", "fourier"), ("none", None)],
+                                  value=_RUN_DEFAULTS["damping"], description="damping", style=style,
+                                  layout=w.Layout(width="180px"))
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play")
+        self.progress = w.IntProgress(0, min=0, max=1, description="steps")
+        self.status = w.HTML("choose a target and press Run")
+        self.image = w.Image(format="png")
+        self.filename = w.Text("oip.png", description="file", style=style)
+        self.overwrite = w.Checkbox(False, description="overwrite", indent=False, layout=w.Layout(width="100px"))
+        self.save_button = w.Button(description="Save PNG", icon="save", disabled=True)
+
+        self.layer.observe(self._on_layer, names="value")
+        self.run_button.on_click(lambda _: self._guarded(self.run))
+        self.save_button.on_click(lambda _: self._guarded(self.save))
+        self._on_layer({"new": self.layer.value})
+
+        scales = w.HBox([w.Label("start scales:")] + [w.HBox([box, amp]) for box, amp in
+                                                      zip(self.scale_boxes, self.amplitude_boxes)])
+        self.widget = w.VBox([
+            w.HBox([self.layer, self.map_index]),
+            w.HBox([self.use_node, self.node_row, self.node_col]),
+            scales,
+            w.HBox([self.n_steps, self.epsilon, self.seed, self.damping]),
+            w.HBox([self.run_button, self.progress]),
+            self.status,
+            self.image,
+            w.HBox([self.filename, self.overwrite, self.save_button]),
+        ])
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _on_layer(self, change: dict) -> None:
+        """Fit the index slider and the node fields to the chosen layer."""
+        choice = next(c for c in self.choices if c.layer_name == change["new"])
+        self.map_index.max = choice.n_maps - 1  # the slider clips its value
+        self.map_index.description = choice.noun
+        conv = bool(choice.grid)
+        self.use_node.disabled = not conv
+        if not conv:
+            self.use_node.value = False
+        for box, size in ((self.node_row, choice.grid[0] if conv else 1), (self.node_col, choice.grid[1] if conv else 1)):
+            box.max = size - 1
+            box.disabled = not conv
+
+    def settings(self) -> ExplorerSettings:
+        """The settings the widgets show now (raises ValueError for invalid ones, e.g. no scale selected)."""
+        chosen = [i for i, box in enumerate(self.scale_boxes) if box.value]
+        return ExplorerSettings(
+            layer_name=self.layer.value,
+            map_index=int(self.map_index.value),
+            node=(int(self.node_row.value), int(self.node_col.value)) if self.use_node.value else None,
+            scales=tuple(SCALE_CHOICES[i] for i in chosen),
+            amplitudes=tuple(float(self.amplitude_boxes[i].value) for i in chosen),
+            n_steps=int(self.n_steps.value),
+            epsilon=float(self.epsilon.value),
+            seed=int(self.seed.value),
+            damping=self.damping.value,
+        )
+
+    def _show(self, result: oip.OIPResult, settings: ExplorerSettings) -> None:
+        import matplotlib.pyplot as plt
+
+        fig = result_figure(result, self.standardizer, title=describe_target(self.model, settings),
+                            n_steps=settings.n_steps)
+        try:
+            self.image.value = figure_png(fig)
+        finally:
+            plt.close(fig)
+
+    def run(self) -> oip.OIPResult:
+        """Run the current settings, updating the progress bar, the status line and the figure."""
+        settings = self.settings()
+        settings.check(self.model)
+        self.run_button.disabled = self.save_button.disabled = True
+        self.progress.max, self.progress.value = settings.n_steps, 0
+        self.status.value = f"running {describe_target(self.model, settings)} ..."
+        started = time.perf_counter()
+
+        def on_progress(part: oip.OIPResult) -> None:
+            self.progress.value = part.steps_run
+            self._show(part, settings)
+
+        try:
+            result = run_settings(self.model, settings, on_progress=on_progress)
+        finally:
+            self.run_button.disabled = False
+        self.result, self.result_settings = result, settings
+        self.save_button.disabled = False
+        reacted = "" if result.reacted[0] else " — the map did not react to this start (try another seed or scales)"
+        self.status.value = (f"done: {result.steps_run} steps in {time.perf_counter() - started:.1f} s, objective "
+                             f"{float(result.final_loss[0]):.4g}{reacted}")
+        return result
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Save the last result's figure as a PNG (default: the file name field; ``overwrite`` box respected)."""
+        if self.result is None:
+            raise ValueError("nothing to save yet: press Run first")
+        target = save_result_png(self.result, self.filename.value if path is None else path,
+                                 overwrite=self.overwrite.value, standardizer=self.standardizer,
+                                 title=describe_target(self.model, self.result_settings))
+        self.status.value = f"saved {target}"
+        return target
+
+    def _guarded(self, action: Callable[[], object]) -> None:
+        """Run a button action; show a bad-input error in the status line (button errors are otherwise unseen)."""
+        try:
+            action()
+        except (ValueError, OSError) as e:
+            import html
+
+            self.status.value = f"<span style='color: #b00'>error: {html.escape(str(e))}</span>"
+
+
+def oip_explorer(model, standardizer: "Standardizer | None" = None) -> OIPExplorer:
+    """An interactive OIP explorer for ``model`` (display it: make it the last expression of a cell).
+
+    Choose a layer and a map, unit or class (for conv layers optionally one node), the start's length scales and
+    amplitudes, the number of steps, ``epsilon``, the seed and the damping; Run shows the pattern (plain and
+    contrast-enhanced, in pixel units when a ``standardizer`` is given) and the loss curve while they evolve;
+    Save PNG writes the figure. Returns an :class:`OIPExplorer` (its ``.widget`` is the ipywidgets box).
+    """
+    return OIPExplorer(model, standardizer)

@@ -1,0 +1,233 @@
+"""helpers.explorer: settings checks, segmented runs equal to one run_oip call, figures, PNGs, headless widgets."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import explorer, oip  # noqa: E402
+from helpers.data import Standardizer  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _toy_model(seed: int = 0) -> keras.Model:
+    """Conv 'conv_a' (5 maps) -> pool -> Conv 'conv_b' (3 maps of 3x3) -> Dense 'hidden' (4, ReLU) -> Dense 'logits' (2)."""
+    init = keras.initializers.GlorotUniform
+    inputs = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(5, 3, activation="relu", name="conv_a", kernel_initializer=init(seed))(inputs)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Conv2D(3, 3, activation="relu", name="conv_b", kernel_initializer=init(seed + 1))(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    x = keras.layers.Dense(4, activation="relu", name="hidden", kernel_initializer=init(seed + 2))(x)
+    x = keras.layers.Dense(2, name="logits", kernel_initializer=init(seed + 3))(x)
+    outputs = keras.layers.Softmax(name="softmax")(x)
+    return keras.Model(inputs, outputs, name="toy_explorer")
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return _toy_model()
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_layer_choices_lists_conv_and_dense_layers(toy):
+    choices = explorer.layer_choices(toy)
+    assert [(c.layer_name, c.n_maps, c.grid, c.kind) for c in choices] == [
+        ("conv_a", 5, (10, 10), "conv"), ("conv_b", 3, (3, 3), "conv"), ("hidden", 4, (), "dense"),
+        ("logits", 2, (), "class"),
+    ]
+    assert [c.label for c in choices] == [
+        "conv_a: 5 maps of 10x10", "conv_b: 3 maps of 3x3", "hidden: 4 units", "logits: 2 classes (logits)"]
+    assert explorer.describe_target(toy, explorer.ExplorerSettings("logits", map_index=1)) == "logits, class 1"
+    assert (explorer.describe_target(toy, explorer.ExplorerSettings("conv_b", 2, node=(1, 0)))
+            == "conv_b, map 2, node (1, 0)")
+
+
+def test_settings_errors_name_what_is_valid(toy):
+    settings = explorer.ExplorerSettings
+    with pytest.raises(ValueError, match="has no layer 'Conv2D_9'; valid names: .*conv_a, .*logits"):
+        settings("Conv2D_9").check(toy)
+    with pytest.raises(ValueError, match=r"map_index 3 is out of range for layer 'conv_b' with 3 maps: valid 0..2"):
+        settings("conv_b", map_index=3).check(toy)
+    with pytest.raises(ValueError, match=r"map_index 4 is out of range for layer 'hidden' with 4 units"):
+        settings("hidden", map_index=4).check(toy)
+    with pytest.raises(ValueError, match=r"node \(3, 0\) is outside the 3x3 maps of layer 'conv_b'"):
+        settings("conv_b", node=(3, 0)).check(toy)
+    with pytest.raises(ValueError, match="'logits' is dense: it has no nodes"):
+        settings("logits", node=(0, 0)).check(toy)
+    with pytest.raises(ValueError, match=r"no length scale selected; choose at least one, e.g. \(3, 3\), \(7, 7\)"):
+        settings("conv_b", scales=(), amplitudes=())
+    with pytest.raises(ValueError, match="got 1 amplitudes for 2 scales"):
+        settings("conv_b", scales=((3, 3), (7, 7)), amplitudes=(1.0,))
+    with pytest.raises(ValueError, match="amplitudes must be finite and > 0"):
+        settings("conv_b", scales=((3, 3),), amplitudes=(0.0,))
+    with pytest.raises(ValueError, match="n_steps must be an integer >= 1, got 0"):
+        settings("conv_b", n_steps=0)
+    with pytest.raises(ValueError, match="epsilon must be a finite number > 0"):
+        settings("conv_b", epsilon=-0.1)
+    with pytest.raises(ValueError, match="map_index must be an integer >= 0"):
+        settings("conv_b", map_index=-1)
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        settings("conv_b", seed=1.5)
+    with pytest.raises(ValueError, match="unknown damping 'median'; valid"):
+        settings("conv_b", damping="median")
+    with pytest.raises(ValueError, match=r"node must be None or \(row, col\)"):
+        settings("conv_b", node=(1,))
+    good = settings("conv_b", map_index=np.int64(2), node=[1, 2], scales=[[3, 3]], amplitudes=[2])
+    assert good.node == (1, 2) and good.scales == ((3, 3),) and good.amplitudes == (2.0,)
+    assert good.check(toy) == oip.layer_info(toy, "conv_b")
+
+
+def test_segment_ends_keep_the_damping_phase():
+    ends = explorer.segment_ends(600)
+    assert ends[:3] == [8, 16, 32] and ends[-1] == 600 and ends == sorted(set(ends))
+    assert all(end % 4 == 0 for end in ends[:-1]) and 10 <= len(ends) <= 25
+    assert all(e % 3 == 0 for e in explorer.segment_ends(100, damping_every=3)[:-1])
+    assert explorer.segment_ends(5) == [4, 5] and explorer.segment_ends(1) == [1]
+    with pytest.raises(ValueError, match="need n_steps, damping_every and n_updates >= 1"):
+        explorer.segment_ends(0)
+
+
+@pytest.mark.parametrize("layer_name, map_index, node, damping", [
+    ("conv_b", 1, None, "blur"), ("conv_b", 0, (1, 2), "fourier"), ("logits", 1, None, None)])
+def test_segmented_run_equals_one_direct_run(toy, layer_name, map_index, node, damping):
+    settings = explorer.ExplorerSettings(layer_name, map_index, node=node, scales=((3, 3), (7, 7)),
+                                         amplitudes=(1.0, 0.5), n_steps=90, epsilon=0.03, seed=2, damping=damping)
+    reports = []
+    result = explorer.run_settings(toy, settings, on_progress=lambda part: reports.append(
+        (part.steps_run, len(part.losses), part.images.copy())), tolerance=1e-3)
+    steps = [s for s, _, _ in reports]
+    assert steps == explorer.segment_ends(90) and steps[-1] == 90
+    assert all(n == s + 1 for s, n, _ in reports)  # the loss curve so far, start included
+    direct = oip.run_oip(toy, layer_name, [map_index], x0=explorer.start_images(toy, settings), node=node,
+                         n_steps=90, epsilon=0.03, damping=damping, early_stop=False,
+                         snapshot_steps=explorer.segment_ends(90), tolerance=1e-3)
+    assert result.steps_run == direct.steps_run == 90 and result.losses.shape == (91, 1)
+    np.testing.assert_allclose(result.images, direct.images, atol=1e-5)
+    np.testing.assert_allclose(result.losses, direct.losses, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(result.converged_at, direct.converged_at)
+    assert sorted(result.snapshots) == sorted(direct.snapshots)
+    np.testing.assert_allclose(result.snapshots[32], direct.snapshots[32], atol=1e-5)
+    np.testing.assert_allclose(reports[steps.index(32)][2], direct.snapshots[32], atol=1e-5)  # what a UI saw
+    np.testing.assert_array_equal(result.initial, oip.initial_images(1, (12, 12, 1), scales=((3, 3), (7, 7)),
+                                                                     amplitudes=(1.0, 0.5), seed=2))
+    assert result.node == node and result.map_indices.tolist() == [map_index]
+
+
+def test_convergence_is_reported_like_run_oip(toy):
+    settings = explorer.ExplorerSettings("conv_b", 2, n_steps=300, epsilon=0.02, seed=0)
+    result = explorer.run_settings(toy, settings, tolerance=1e-3)
+    direct = oip.run_oip(toy, "conv_b", [2], x0=explorer.start_images(toy, settings), n_steps=300, epsilon=0.02,
+                         early_stop=False, tolerance=1e-3)
+    assert direct.converged_at[0] >= 0  # the case is meaningful: the map converges
+    np.testing.assert_array_equal(result.converged_at, direct.converged_at)
+
+
+def test_result_figure_has_titled_panels(toy):
+    settings = explorer.ExplorerSettings("conv_b", 1, n_steps=30, epsilon=0.05)
+    result = explorer.run_settings(toy, settings)
+    fig = explorer.result_figure(result, title=explorer.describe_target(toy, settings))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:4] == ["start", "pattern (plain)", "pattern (contrast 1-99 %)", "loss curve"]
+    assert len(fig.axes) == 6  # four panels and two colour bars (start, plain pattern)
+    assert fig.axes[3].get_xlabel() == "ascent step" and fig.axes[3].get_ylabel() == "objective (activation)"
+    np.testing.assert_allclose(fig.axes[3].lines[0].get_ydata(), result.losses[:, 0])
+    assert fig._suptitle.get_text().startswith("conv_b, map 1 — step 30, objective ")
+    assert fig.axes[4].get_ylabel() == "standardized value"
+    enhanced = fig.axes[2].images[0].get_array()
+    assert enhanced.min() == 0 and enhanced.max() == 1
+
+    pixels = explorer.result_figure(result, standardizer=Standardizer(33.3, 78.6), n_steps=100)
+    assert pixels.axes[4].get_ylabel() == "pixel value"
+    np.testing.assert_allclose(pixels.axes[1].images[0].get_array(), result.images[0, ..., 0] * 78.6 + 33.3, rtol=1e-5)
+    assert pixels.axes[3].get_xlim() == (0, 100) and "step 30 of 100" in pixels._suptitle.get_text()
+    with pytest.raises(ValueError, match="image_index 1 is out of range .* valid 0..0"):
+        explorer.result_figure(result, image_index=1)
+
+
+def test_save_result_png_is_atomic_and_refuses_to_overwrite(toy, tmp_path):
+    result = explorer.run_settings(toy, explorer.ExplorerSettings("hidden", 0, n_steps=12))
+    path = explorer.save_result_png(result, tmp_path / "sub" / "oip.png", dpi=40, title="hidden, unit 0")
+    assert path.read_bytes()[:8] == PNG
+    assert [p.name for p in path.parent.iterdir()] == ["oip.png"]  # no temporary file left behind
+    before = path.read_bytes()
+    fig = explorer.result_figure(result)
+    with pytest.raises(FileExistsError, match=r"oip\.png already exists; pass overwrite=True"):
+        explorer.save_result_png(fig, path)
+    assert path.read_bytes() == before
+    explorer.save_result_png(fig, path, overwrite=True, dpi=30)
+    assert path.read_bytes() != before and path.read_bytes()[:8] == PNG
+    with pytest.raises(ValueError, match=r"oip\.jpg: PNG files need the suffix \.png"):
+        explorer.save_result_png(fig, tmp_path / "oip.jpg")
+    with pytest.raises(ValueError, match="apply only when saving an OIPResult"):
+        explorer.save_result_png(fig, tmp_path / "other.png", title="x")
+
+
+# ------------------------------------------------------------------------------------------ headless widgets
+
+
+def test_widget_is_built_from_the_layer_choices(toy):
+    import ipywidgets
+
+    ui = explorer.oip_explorer(toy)
+    assert isinstance(ui.widget, ipywidgets.VBox)
+    assert [value for _, value in ui.layer.options] == ["conv_a", "conv_b", "hidden", "logits"]
+    assert ui.layer.value == "conv_b" and ui.map_index.max == 2 and not ui.use_node.disabled
+    assert (ui.node_row.max, ui.node_col.max) == (2, 2)
+    ui.layer.value = "conv_a"
+    assert ui.map_index.max == 4 and ui.node_row.max == 9 and ui.map_index.description == "map"
+    ui.map_index.value = 4
+    ui.layer.value = "logits"
+    assert ui.map_index.max == 1 and ui.map_index.value == 1 and ui.map_index.description == "class"
+    assert ui.use_node.disabled and ui.node_row.disabled
+    assert "application/vnd.jupyter.widget-view+json" in ui._repr_mimebundle_()
+
+    ui.layer.value = "conv_b"
+    ui.use_node.value = True
+    ui.node_row.value, ui.node_col.value = 2, 1
+    ui.scale_boxes[1].value = ui.scale_boxes[3].value = False
+    ui.amplitude_boxes[2].value = 0.5
+    ui.n_steps.value, ui.epsilon.value, ui.seed.value, ui.damping.value = 40, 0.02, 7, None
+    assert ui.settings() == explorer.ExplorerSettings("conv_b", 1, node=(2, 1), scales=((3, 3), (14, 14)),
+                                                      amplitudes=(1.0, 0.5), n_steps=40, epsilon=0.02, seed=7,
+                                                      damping=None)
+
+
+def test_widget_run_and_save(toy, tmp_path):
+    ui = explorer.oip_explorer(toy, standardizer=Standardizer(33.3, 78.6))
+    assert ui.save_button.disabled  # nothing to save before a run
+    ui.map_index.value, ui.n_steps.value, ui.epsilon.value = 2, 50, 0.05
+    shown = []
+    ui.image.observe(lambda change: shown.append(change["new"]), names="value")
+    ui.run_button.click()
+    assert ui.progress.max == 50 and ui.progress.value == 50
+    assert len(shown) == len(explorer.segment_ends(50)) and bytes(ui.image.value)[:8] == PNG
+    assert ui.status.value.startswith("done: 50 steps") and not ui.run_button.disabled and not ui.save_button.disabled
+    direct = explorer.run_settings(toy, ui.settings())
+    np.testing.assert_allclose(ui.result.images, direct.images, atol=1e-6)
+
+    ui.filename.value = str(tmp_path / "explorer.png")
+    ui.save_button.click()
+    saved = tmp_path / "explorer.png"
+    assert saved.read_bytes()[:8] == PNG and ui.status.value == f"saved {saved}"
+    before = saved.read_bytes()
+    ui.save_button.click()  # refused: shown in the status line, the file is unchanged
+    assert "error:" in ui.status.value and "explorer.png already exists" in ui.status.value
+    assert saved.read_bytes() == before
+    ui.overwrite.value = True
+    ui.save_button.click()
+    assert ui.status.value == f"saved {saved}"
+
+    for box in ui.scale_boxes:
+        box.value = False
+    ui.run_button.click()  # bad input: an error message, no crash, the last result kept
+    assert "no length scale selected" in ui.status.value and ui.result is not None and not ui.run_button.disabled
