@@ -7,8 +7,8 @@ unit ``map_indices[i]``). Each step:
 1. computes the gradient of every image's objective with respect to that image (``GradientTape``),
 2. divides it by its root-mean-square (so that ``epsilon`` is the step size in standardized pixel units),
 3. adds ``epsilon`` times it to the image,
-4. re-standardizes the image to mean 0 and standard deviation 1 (the space of the training data),
-5. every ``damping_every`` steps damps high spatial frequencies (a light Gaussian blur or a Fourier low-pass).
+4. every ``damping_every`` steps damps high spatial frequencies (a light Gaussian blur or a Fourier low-pass),
+5. re-standardizes the image to mean 0 and standard deviation 1 (the space of the training data).
 
 All images of a batch ascend together in one compiled step, so all 128 maps of a layer cost about as much as a
 few. Works on any single-input Keras image model (grey-scale or colour, any size).
@@ -17,6 +17,7 @@ few. Works on any single-input Keras image model (grey-scale or colour, any size
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -51,7 +52,8 @@ def initial_images(
         n: number of images.
         image_shape: (height, width, channels).
         scales: grid sizes, coarse to fine, e.g. ((3, 3), (7, 7), (14, 14), (28, 28)).
-        amplitudes: weight per scale (default: 1, 0.6, 0.3, 0.15 for the first four; 1 otherwise).
+        amplitudes: weight per scale (default: 1, 0.6, 0.3, 0.15 for the default scales, coarse ones weighted
+            more; 1 for each scale otherwise).
         smoothing_sigma: Gaussian blur in pixels after mixing (0: none).
         seed: random seed; the same seed gives the same images.
 
@@ -68,7 +70,7 @@ def initial_images(
     if not scales or any(len(s) != 2 or min(s) < 1 for s in scales):
         raise ValueError(f"scales must be a non-empty list of (rows, cols) grid sizes >= 1, got {scales}")
     if amplitudes is None:
-        amplitudes = [DEFAULT_AMPLITUDES[k] if len(scales) == len(DEFAULT_SCALES) else 1.0 for k in range(len(scales))]
+        amplitudes = DEFAULT_AMPLITUDES if tuple(scales) == DEFAULT_SCALES else (1.0,) * len(scales)
     if len(amplitudes) != len(scales):
         raise ValueError(f"got {len(amplitudes)} amplitudes for {len(scales)} scales")
     rng = np.random.default_rng(seed)
@@ -335,16 +337,18 @@ class _Ascent:
         return x, losses.stack()
 
 
-_ENGINES: dict = {}
+_ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+"""model -> {settings: engine}; entries vanish with their model (engines hold sub-models, not the model)."""
 
 
 def _engine(model, layer_name: str, node=None, damping=None, damping_sigma: float = 1.0, damping_every: int = 1,
             normalize: bool = True, restandardize: bool = True) -> _Ascent:
     """A cached :class:`_Ascent` (rebuilt if the model's cached sub-model changed)."""
-    key = (id(model), layer_name, node, damping, float(damping_sigma), int(damping_every), normalize, restandardize)
-    engine = _ENGINES.get(key)
+    key = (layer_name, node, damping, float(damping_sigma), int(damping_every), normalize, restandardize)
+    per_model = _ENGINES.setdefault(model, {})
+    engine = per_model.get(key)
     if engine is None or engine.post is not activations.activation_model(model, layer_name):
-        engine = _ENGINES[key] = _Ascent(model, layer_name, node, damping, damping_sigma, damping_every, normalize,
+        engine = per_model[key] = _Ascent(model, layer_name, node, damping, damping_sigma, damping_every, normalize,
                                          restandardize, model_image_shape(model))
     return engine
 

@@ -166,3 +166,16 @@ def test_errors_name_what_is_valid(toy):
     with pytest.raises(ValueError, match="fixed size"):
         free = keras.Model(*(lambda i: (i, keras.layers.Conv2D(2, 3, name="c")(i)))(keras.Input((None, None, 1))))
         oip.run_oip(free, "c", [0])
+
+
+def test_cached_engines_do_not_keep_models_alive():
+    import gc
+    import weakref
+
+    model = _toy_conv(seed=9)
+    oip.run_oip(model, "deep", [0], n_steps=2, early_stop=False)
+    assert model in oip._ENGINES
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None  # the engine cache released the model (no memory growth in long sessions)
