@@ -179,7 +179,7 @@ class ExplorerSettings:
         outside the map (naming the valid ranges), a node on a dense layer, or a model without a fixed image size.
         """
         info = oip.layer_info(model, self.layer_name)
-        oip._check_targets(info, np.array([self.map_index]), self.node)
+        oip.check_targets(info, np.array([self.map_index]), self.node)
         oip.model_image_shape(model)
         return info
 

@@ -150,7 +150,8 @@ def layer_info(model, layer_name: str) -> LayerInfo:
     return LayerInfo(layer_name, int(shape[-1]), tuple(None if s is None else int(s) for s in shape[:-1]))
 
 
-def _check_targets(info: LayerInfo, map_indices: np.ndarray, node: tuple[int, int] | None) -> None:
+def check_targets(info: LayerInfo, map_indices: np.ndarray, node: tuple[int, int] | None) -> None:
+    """Raise ValueError unless every map index and the node exist in the layer; the message names the valid range."""
     bad = map_indices[(map_indices < 0) | (map_indices >= info.n_maps)]
     if len(bad):
         kind = "maps" if info.grid else "units"
@@ -368,7 +369,7 @@ def objective_values(
     """The OIP objective of image ``i`` for map ``map_indices[i]`` (mean activation, or one node), shape (B,)."""
     info = layer_info(model, layer_name)
     indices = np.asarray(map_indices, dtype=np.int32).reshape(-1)
-    _check_targets(info, indices, node)
+    check_targets(info, indices, node)
     activations.check_input_shape(model, x)
     if len(indices) != len(x):
         raise ValueError(f"got {len(indices)} map indices for {len(x)} images")
@@ -436,7 +437,7 @@ def run_oip(
     info = layer_info(model, layer_name)
     image_shape = model_image_shape(model)
     indices = np.atleast_1d(np.asarray(map_indices, dtype=np.int64)).astype(np.int32)
-    _check_targets(info, indices, node)
+    check_targets(info, indices, node)
     if x0 is None:
         x0 = initial_images(len(indices), image_shape, seed=seed)
     x0 = np.asarray(x0, dtype=np.float32)
@@ -555,7 +556,7 @@ def precursor_scan(
     if not info.grid:
         raise ValueError(f"precursor_scan works on conv layers; {layer_name!r} is dense")
     indices = np.arange(info.n_maps) if map_indices is None else np.asarray(map_indices, dtype=np.int64)
-    _check_targets(info, indices, None)
+    check_targets(info, indices, None)
     if n_candidates < 1:
         raise ValueError(f"n_candidates must be >= 1, got {n_candidates}")
     image_shape = model_image_shape(model)
