@@ -398,22 +398,36 @@ def randomized_copy(model, from_layer: str | None = None, seed: int = 0):
     return clone
 
 
-def rank_correlation(a: np.ndarray, b: np.ndarray, absolute: bool = True) -> np.ndarray:
+def rank_correlation(a: np.ndarray, b: np.ndarray, absolute: bool = True, mask: np.ndarray | None = None) -> np.ndarray:
     """Spearman rank correlation between two attributions of the same images, per image ``(n,)``.
 
-    ``a`` and ``b``: ``(n, ...)`` maps of the same shape. ``absolute`` compares ``|a|`` and ``|b|`` (importance
-    regardless of sign), as in the sanity checks of Adebayo et al. 2018. 1 = same ranking of the pixels.
+    Args:
+        a, b: ``(n, ...)`` maps of the same shape.
+        absolute: compare ``|a|`` and ``|b|`` (importance regardless of sign), as in the sanity checks of
+            Adebayo et al. 2018.
+        mask: optional boolean ``(n, ...)``: rank only these pixels of each image (e.g. the ink of a digit).
+
+    Returns 1 for the same ranking of the pixels, -1 for the reversed one, NaN where a map is constant (on the
+    mask), since it ranks nothing.
     """
     from scipy.stats import rankdata
 
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.shape != b.shape or a.ndim < 2:
         raise ValueError(f"need two attributions of the same shape (n, ...), got {a.shape} and {b.shape}")
+    if mask is not None and np.shape(mask) != a.shape:
+        raise ValueError(f"mask must have the shape of the attributions {a.shape}, got {np.shape(mask)}")
     if absolute:
         a, b = np.abs(a), np.abs(b)
-    ra = rankdata(a.reshape(len(a), -1), axis=1)
-    rb = rankdata(b.reshape(len(b), -1), axis=1)
-    ra -= ra.mean(axis=1, keepdims=True)
-    rb -= rb.mean(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (ra * rb).sum(axis=1) / np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1))
+    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    if mask is None:
+        pairs = [(rankdata(a, axis=1), rankdata(b, axis=1))]
+    else:
+        keep = np.asarray(mask, bool).reshape(len(a), -1)
+        pairs = [(rankdata(a[i][keep[i]])[np.newaxis], rankdata(b[i][keep[i]])[np.newaxis]) for i in range(len(a))]
+    result = []
+    for ra, rb in pairs:
+        ra, rb = ra - ra.mean(axis=1, keepdims=True), rb - rb.mean(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            result.append((ra * rb).sum(axis=1) / np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1)))
+    return np.concatenate(result) if result else np.zeros(0)

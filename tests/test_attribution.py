@@ -158,8 +158,17 @@ def test_rank_correlation():
     np.testing.assert_allclose(AT.rank_correlation(a, 2 * a + 1, absolute=False), 1.0)
     np.testing.assert_allclose(AT.rank_correlation(a, -a, absolute=False), -1.0)
     np.testing.assert_allclose(AT.rank_correlation(a, -a), 1.0)  # same importance, opposite sign
+    assert np.isnan(AT.rank_correlation(a, np.zeros_like(a))).all()  # a constant map ranks nothing
+    # on a mask only the chosen pixels count: agree there, disagree elsewhere
+    mask = np.zeros(a.shape, bool)
+    mask[:, :2] = True
+    b = np.where(mask, a, -a)
+    np.testing.assert_allclose(AT.rank_correlation(a, b, absolute=False, mask=mask), 1.0)
+    assert np.all(AT.rank_correlation(a, b, absolute=False) < 0.5)
     with pytest.raises(ValueError, match="same shape"):
         AT.rank_correlation(a, a[:2])
+    with pytest.raises(ValueError, match="mask must have the shape"):
+        AT.rank_correlation(a, a, mask=mask[:, :3])
 
 
 def test_attribution_of_the_trained_direction_differs_from_a_random_model(cnn, x28):
