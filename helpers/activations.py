@@ -173,12 +173,14 @@ def _forward_function(sub):
     return fn
 
 
-def _check_batch_size(batch_size: int) -> None:
+def check_batch_size(batch_size: int) -> None:
+    """Raise ValueError unless ``batch_size`` is a positive integer."""
     if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
-def _as_model_input(model, x: np.ndarray) -> np.ndarray:
+def as_model_input(model, x: np.ndarray) -> np.ndarray:
+    """``x`` checked against the model's input shape and cast to its input dtype (refuses raw uint8 pixels)."""
     x = np.asarray(x)
     check_input_shape(model, x)
     input_dtype = str(getattr(model.inputs[0], "dtype", "float32"))
@@ -212,9 +214,9 @@ def extract_many(
     if isinstance(layer_names, str):
         raise ValueError(f"layer_names must be a sequence of names, got the string {layer_names!r} (use extract())")
     names = list(dict.fromkeys(layer_names))
-    _check_batch_size(batch_size)
+    check_batch_size(batch_size)
     sub = activation_model(model, names, pre_activation=pre_activation)
-    x = _as_model_input(model, x)
+    x = as_model_input(model, x)
     n = len(x)
     forward = _forward_function(sub)
     results: dict[str, np.ndarray] = {}

@@ -65,8 +65,8 @@ def _check_class_indices(model, target_layer: str, class_indices, n: int) -> np.
 
 
 def _prepare(model, x: np.ndarray, class_indices, target_layer: str, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    activations._check_batch_size(batch_size)
-    x = activations._as_model_input(model, x)
+    activations.check_batch_size(batch_size)
+    x = activations.as_model_input(model, x)
     return x, _check_class_indices(model, target_layer, class_indices, len(x))
 
 
@@ -341,7 +341,7 @@ def completeness_gap(
 
     Use the same ``baseline`` and ``target_layer`` as for :func:`integrated_gradients`.
     """
-    x = activations._as_model_input(model, x)
+    x = activations.as_model_input(model, x)
     attributions = np.asarray(attributions)
     if attributions.shape != x.shape:
         raise ValueError(f"attributions must have the shape of x {x.shape}, got {attributions.shape}")

@@ -108,7 +108,7 @@ def image_grid(
     if colorbar and not rgb and shared_scale and mappable is not None:
         fig.colorbar(mappable, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02)
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, y=1.0, va="bottom")  # above the panels, clear of two-line panel titles
     return fig
 
 
@@ -144,7 +144,7 @@ def digit_gallery(
                 ax.axis("off")
         axes[row, 0].set_ylabel(str(cls), rotation=0, labelpad=12, fontsize=11, va="center")
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, y=1.0, va="bottom")  # above the panels, clear of two-line panel titles
     fig.tight_layout()
     return fig
 
