@@ -17,9 +17,8 @@ CNN_NAMES = ["image", "Conv2D_1", "MaxPool_1", "Conv2D_2", "MaxPool_2", "Conv2D_
 
 
 @pytest.fixture(scope="module")
-def cnn():
-    """The series' architecture with fewer maps: same names and map sizes, seconds to run."""
-    return M.build_cnn(conv_filters=(4, 8, 16), dense_units=5, seed=7)
+def cnn(small_cnn):
+    return small_cnn  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

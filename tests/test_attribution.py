@@ -38,9 +38,8 @@ def linear():
 
 
 @pytest.fixture(scope="module")
-def cnn():
-    """The series' architecture with fewer maps: same layer names, seconds to run."""
-    return M.build_cnn(conv_filters=(4, 8, 16), dense_units=8, seed=3)
+def cnn(small_cnn):
+    return small_cnn  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +197,7 @@ def test_errors(cnn, x28):
         AT.grad_cam(cnn, x28[..., 0], 0)
     with pytest.raises(ValueError, match="standardized float images"):
         AT.saliency(cnn, np.zeros((2, 28, 28, 1), np.uint8), 0)
-    with pytest.raises(ValueError, match=r"Grad-CAM needs a layer with maps .* 'Dense_1' has output shape \(None, 8\)"):
+    with pytest.raises(ValueError, match=r"Grad-CAM needs a layer with maps .* 'Dense_1' has output shape \(None, 5\)"):
         AT.grad_cam(cnn, x28, 0, layer_name="Dense_1")
     with pytest.raises(ValueError, match=r"baseline must be None, a number, one image of shape \(28, 28, 1\)"):
         AT.integrated_gradients(cnn, x28, 0, baseline=np.zeros((3, 3)))
