@@ -1,7 +1,15 @@
-"""Shared helpers for the mnist-oip notebooks.
+"""Shared helpers for the mnist-oip notebooks, one concern per module (see the README and ``shared/DESIGN.md``).
 
-One concern per module (see ``shared/DESIGN.md``): ``device`` (CPU/GPU, threads, seeds, the CI fast path),
-``data`` (verified MNIST loading and standardization), ``plotting`` (image grids, galleries, contrast).
+- ``device``: CPU/GPU choice, threads, seeds, the CI fast-path switch
+- ``data``: verified offline MNIST loading and the standardization
+- ``model``: the CNN, training recipes, atomic saving with a JSON record, checked loading
+- ``activations``: sub-models to named layers, batched extraction, class aggregates, similarity
+- ``oip``: original input patterns by batched gradient ascent on the input, precursor scans
+- ``attribution``: saliency, SmoothGrad, Grad-CAM, integrated gradients, sanity checks
+- ``distributions``: limiting distributions, maximum entropy, extreme values (notebook 11)
+- ``explorer``: an ipywidgets OIP explorer over plain, tested logic
+- ``plotting``: image grids, galleries, contrast enhancement, curves, atomic figure saving
+
 Modules are imported explicitly, e.g. ``from helpers import data, plotting``.
 """
 
