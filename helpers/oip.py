@@ -269,6 +269,9 @@ class _Ascent:
             self.pad = kernel.shape[0] // 2
         elif damping == "fourier":
             self.mask = tf.constant(_fourier_mask(height, width, damping_sigma), dtype=tf.complex64)
+        fy = np.fft.fftfreq(height)[:, np.newaxis] / 0.5
+        fx = np.fft.fftfreq(width)[np.newaxis, :] / 0.5
+        self.frequency2 = tf.constant((fy**2 + fx**2).astype(np.float32))  # squared frequency / Nyquist, (h, w)
         spec_x = tf.TensorSpec((None, height, width, channels), tf.float32)
         spec_i = tf.TensorSpec((None,), tf.int32)
         scalar_i = tf.TensorSpec((), tf.int32)
@@ -279,9 +282,11 @@ class _Ascent:
                                  input_signature=[spec_x, spec_i])
             for use_pre in (False, True)
         }
-        signature = [spec_x, spec_i, tf.TensorSpec((), tf.float32), scalar_i, scalar_i]
-        self.block = {use_pre: tf.function(_Bound(self._block, use_pre), input_signature=signature)
-                      for use_pre in (False, True)}
+        scalar_f = tf.TensorSpec((), tf.float32)
+        signature = [spec_x, spec_i, scalar_f, scalar_i, scalar_i, scalar_f]
+        # one compiled block per (pre-activation phase, coarse-to-fine phase): no branches in the common case
+        self.block = {(use_pre, coarse): tf.function(_Bound(self._block, (use_pre, coarse)), input_signature=signature)
+                      for use_pre in (False, True) for coarse in (False, True)}
 
     def _objective(self, x, map_indices, sub):
         import tensorflow as tf
@@ -301,11 +306,24 @@ class _Ascent:
             p = self.pad
             padded = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
             return tf.nn.depthwise_conv2d(padded, self.kernel, strides=[1, 1, 1, 1], padding="VALID")
+        return self._filter(x, self.mask)
+
+    @staticmethod
+    def _filter(x, mask):
+        """Multiply each channel's 2-D spectrum by ``mask`` (h, w)."""
+        import tensorflow as tf
+
         channels_first = tf.transpose(x, [0, 3, 1, 2])
-        spectrum = tf.signal.fft2d(tf.cast(channels_first, tf.complex64)) * self.mask
+        spectrum = tf.signal.fft2d(tf.cast(channels_first, tf.complex64)) * mask
         return tf.transpose(tf.math.real(tf.signal.ifft2d(spectrum)), [0, 2, 3, 1])
 
-    def _step(self, x, map_indices, epsilon, step, use_pre: bool):
+    def _coarse(self, grad, cutoff):
+        """The gradient with frequencies above ``cutoff`` (fraction of Nyquist) damped by a Gaussian."""
+        import tensorflow as tf
+
+        return self._filter(grad, tf.cast(tf.exp(-self.frequency2 / tf.square(cutoff)), tf.complex64))
+
+    def _step(self, x, map_indices, epsilon, step, use_pre: bool, grad_cutoff=None):
         """One ascent step (``step`` counts from 1); returns the new images and the objective before the step."""
         import tensorflow as tf
 
@@ -314,6 +332,8 @@ class _Ascent:
             loss = self._objective(x, map_indices, self.pre if use_pre else self.post)
             total = tf.reduce_sum(loss)  # images are independent: d total / d x_i = d loss_i / d x_i
         grad = tape.gradient(total, x)
+        if grad_cutoff is not None:
+            grad = self._coarse(grad, grad_cutoff)
         if use_pre:  # report the real (post-activation) objective during the warm-up
             loss = self._objective(x, map_indices, self.post)
         if self.normalize:
@@ -327,13 +347,15 @@ class _Ascent:
             x = tf.math.divide_no_nan(x - mean, tf.sqrt(variance))
         return x, loss
 
-    def _block(self, x, map_indices, epsilon, first_step, n, use_pre: bool):
-        """``n`` ascent steps starting at step ``first_step``; returns the images and the objectives (n, B)."""
+    def _block(self, x, map_indices, epsilon, first_step, n, grad_cutoff, phase: tuple[bool, bool]):
+        """``n`` ascent steps starting at step ``first_step``; returns the images and the objectives (n, B).
+        ``phase`` = (pre-activation warm-up, coarse-to-fine: low-pass the gradient at ``grad_cutoff``)."""
         import tensorflow as tf
 
+        use_pre, coarse = phase
         losses = tf.TensorArray(tf.float32, size=n)
         for i in tf.range(n):
-            x, loss = self._step(x, map_indices, epsilon, first_step + i, use_pre)
+            x, loss = self._step(x, map_indices, epsilon, first_step + i, use_pre, grad_cutoff if coarse else None)
             losses = losses.write(i, loss)
         return x, losses.stack()
 
@@ -393,6 +415,7 @@ def run_oip(
     damping_every: int = 4,
     damping_sigma: float | None = None,
     pre_activation_steps: int = 0,
+    coarse_to_fine: Sequence[tuple[int, float]] | None = None,
     tolerance: float = 2e-4,
     window: int = 20,
     early_stop: bool = True,
@@ -419,6 +442,9 @@ def run_oip(
             or None; applied every ``damping_every`` steps.
         pre_activation_steps: ascend the value *before* the layer's activation for the first steps, so that a
             map whose ReLU output is 0 everywhere still gets a gradient.
+        coarse_to_fine: ``(until_step, cutoff)`` pairs with increasing steps: until ``until_step`` the gradient is
+            low-passed (Gaussian, ``cutoff`` as a fraction of the Nyquist frequency), so that coarse structure forms
+            first and finer scales are released step by step; e.g. ``[(100, 0.15), (200, 0.3), (300, 0.6)]``.
         tolerance: converged when the relative objective change per step, averaged over ``window`` steps,
             falls below it (default 2e-4).
         early_stop: stop when every image has converged or never reacted.
@@ -452,6 +478,13 @@ def run_oip(
         )
     if damping_sigma is None:
         damping_sigma = DEFAULT_DAMPING_SIGMA.get(damping, 1.0)
+    schedule = [(int(until), float(cutoff)) for until, cutoff in (coarse_to_fine or [])]
+    if any(until < 1 or cutoff <= 0 for until, cutoff in schedule) or any(
+        a[0] >= b[0] for a, b in zip(schedule, schedule[1:])
+    ):
+        raise ValueError(
+            f"coarse_to_fine must be (until_step, cutoff) pairs with increasing steps >= 1 and cutoffs > 0, got {coarse_to_fine}"
+        )
     snapshot_steps = sorted(set(log_spaced_steps(n_steps) if snapshot_steps is None else snapshot_steps))
     node = None if node is None else (int(node[0]), int(node[1]))
 
@@ -476,10 +509,12 @@ def run_oip(
     while step < n_steps:
         use_pre = step < pre_activation_steps
         stops = [n_steps, (step // block_size + 1) * block_size] + [s for s in snapshot_steps if s > step]
-        end = min(stops + ([pre_activation_steps] if use_pre else []))
+        phase = [(until, cutoff) for until, cutoff in schedule if until > step]
+        grad_cutoff = np.float32(phase[0][1] if phase else 0.0)
+        end = min(stops + ([pre_activation_steps] if use_pre else []) + ([phase[0][0]] if phase else []))
         for k, c in enumerate(chunks):
-            x_chunks[k], block_losses = engine.block[use_pre](
-                x_chunks[k], i_chunks[k], eps, np.int32(step + 1), np.int32(end - step)
+            x_chunks[k], block_losses = engine.block[use_pre, bool(phase)](
+                x_chunks[k], i_chunks[k], eps, np.int32(step + 1), np.int32(end - step), grad_cutoff
             )
             losses[step:end, c] = block_losses.numpy()
         first_new, step = step, end

@@ -179,3 +179,20 @@ def test_cached_engines_do_not_keep_models_alive():
     del model
     gc.collect()
     assert ref() is None  # the engine cache released the model (no memory growth in long sessions)
+
+
+def test_coarse_to_fine_forms_coarse_structure_first(toy):
+    x0 = oip.initial_images(4, (12, 12, 1), scales=[(12, 12)], seed=6)
+    kwargs = dict(x0=x0, n_steps=30, epsilon=0.1, damping=None, restandardize=False, early_stop=False)
+    plain = oip.run_oip(toy, "deep", [0, 1, 2, 3], **kwargs)
+    coarse = oip.run_oip(toy, "deep", [0, 1, 2, 3], coarse_to_fine=[(30, 0.2)], **kwargs)
+    released = oip.run_oip(toy, "deep", [0, 1, 2, 3], coarse_to_fine=[(10, 0.2), (20, 0.5)], **kwargs)
+    change = {name: r.images - x0 for name, r in  # what the ascent added
+              (("plain", plain), ("coarse", coarse), ("released", released))}
+    share = {name: oip.high_frequency_share(c).mean() for name, c in change.items()}
+    assert share["coarse"] < 0.5 * share["plain"]  # the ascent only added smooth structure
+    assert share["coarse"] < share["released"]  # finer scales were released later
+    with pytest.raises(ValueError, match="increasing steps"):
+        oip.run_oip(toy, "deep", [0], coarse_to_fine=[(20, 0.2), (10, 0.5)])
+    with pytest.raises(ValueError, match="cutoffs > 0"):
+        oip.run_oip(toy, "deep", [0], coarse_to_fine=[(20, 0.0)])
