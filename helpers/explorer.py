@@ -214,16 +214,6 @@ def segment_ends(n_steps: int, damping_every: int = 4, n_updates: int = 12) -> l
     return sorted(set(doubling) | set(range(stride, n_steps, stride)) | {n_steps})
 
 
-def _converged_at(losses: np.ndarray, tolerance: float, window: int) -> np.ndarray:
-    """run_oip's convergence criterion on a whole loss curve (steps_run + 1, B): first step, or -1, per image."""
-    rows = np.arange(window, len(losses) - 1)
-    if not len(rows):
-        return np.full(losses.shape[1], -1)
-    now, before = losses[rows], losses[rows - window]
-    settled = (now > 0) & (np.abs(now - before) < tolerance * window * np.maximum(np.abs(now), 1e-12))
-    return np.where(settled.any(axis=0), rows[settled.argmax(axis=0)], -1)
-
-
 def run_settings(
     model,
     settings: ExplorerSettings,
@@ -266,7 +256,7 @@ def run_settings(
         snapshots[end] = x
         result = oip.OIPResult(
             layer_name=settings.layer_name, map_indices=part.map_indices, node=part.node, images=x, initial=x0,
-            losses=losses, snapshots=dict(snapshots), converged_at=_converged_at(losses, tolerance, window),
+            losses=losses, snapshots=dict(snapshots), converged_at=oip.first_converged(losses, tolerance, window, window, len(losses) - 1),
             steps_run=end,
         )
         if on_progress is not None:

@@ -103,9 +103,7 @@ def high_frequency_share(images: np.ndarray, cutoff: float = 0.5) -> np.ndarray:
         raise ValueError(f"expected images (n, h, w, c), got shape {images.shape}")
     centred = images - images.mean(axis=(1, 2), keepdims=True)
     power = np.abs(np.fft.fft2(centred, axes=(1, 2))) ** 2
-    fy = np.fft.fftfreq(images.shape[1])[:, np.newaxis] / 0.5
-    fx = np.fft.fftfreq(images.shape[2])[np.newaxis, :] / 0.5
-    high = (np.sqrt(fy**2 + fx**2) > cutoff)[np.newaxis, :, :, np.newaxis]
+    high = (_frequency2(images.shape[1], images.shape[2]) > cutoff**2)[np.newaxis, :, :, np.newaxis]
     total = power.sum(axis=(1, 2, 3))
     return np.where(total > 0, (power * high).sum(axis=(1, 2, 3)) / np.where(total > 0, total, 1), 0.0)
 
@@ -227,11 +225,16 @@ def gaussian_kernel(sigma: float, channels: int) -> np.ndarray:
     return np.repeat(kernel, channels, axis=2).astype(np.float32)  # (k, k, channels, 1) depthwise
 
 
-def _fourier_mask(height: int, width: int, cutoff: float) -> np.ndarray:
-    """Gaussian low-pass in frequency space: components at ``cutoff`` x Nyquist are damped by 1/e."""
+def _frequency2(height: int, width: int) -> np.ndarray:
+    """Squared spatial frequency of each FFT coefficient in units of the Nyquist frequency, (height, width)."""
     fy = np.fft.fftfreq(height)[:, np.newaxis] / 0.5
     fx = np.fft.fftfreq(width)[np.newaxis, :] / 0.5
-    return np.exp(-(fy**2 + fx**2) / cutoff**2).astype(np.float32)
+    return (fy**2 + fx**2).astype(np.float32)
+
+
+def _fourier_mask(height: int, width: int, cutoff: float) -> np.ndarray:
+    """Gaussian low-pass in frequency space: components at ``cutoff`` x Nyquist are damped by 1/e."""
+    return np.exp(-_frequency2(height, width) / cutoff**2).astype(np.float32)
 
 
 class _Bound:
@@ -269,9 +272,7 @@ class _Ascent:
             self.pad = kernel.shape[0] // 2
         elif damping == "fourier":
             self.mask = tf.constant(_fourier_mask(height, width, damping_sigma), dtype=tf.complex64)
-        fy = np.fft.fftfreq(height)[:, np.newaxis] / 0.5
-        fx = np.fft.fftfreq(width)[np.newaxis, :] / 0.5
-        self.frequency2 = tf.constant((fy**2 + fx**2).astype(np.float32))  # squared frequency / Nyquist, (h, w)
+        self.frequency2 = tf.constant(_frequency2(height, width))  # for the coarse-to-fine gradient low-pass
         spec_x = tf.TensorSpec((None, height, width, channels), tf.float32)
         spec_i = tf.TensorSpec((None,), tf.int32)
         scalar_i = tf.TensorSpec((), tf.int32)
@@ -401,6 +402,20 @@ def objective_values(
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
+def first_converged(losses: np.ndarray, tolerance: float, window: int, first_row: int, end_row: int) -> np.ndarray:
+    """The convergence criterion of :func:`run_oip` on rows ``first_row..end_row-1`` of a loss curve (steps, B).
+
+    Row ``t`` counts as converged when the objective is positive and its relative change per step, averaged over
+    the ``window`` steps before it, is below ``tolerance``. Returns the first such row per image, or -1.
+    """
+    rows = np.arange(max(first_row, window), end_row)
+    if not len(rows):
+        return np.full(losses.shape[1], -1)
+    now, before = losses[rows], losses[rows - window]
+    settled = (now > 0) & (np.abs(now - before) < tolerance * window * np.maximum(np.abs(now), 1e-12))
+    return np.where(settled.any(axis=0), rows[settled.argmax(axis=0)], -1)
+
+
 def run_oip(
     model,
     layer_name: str,
@@ -518,14 +533,9 @@ def run_oip(
             )
             losses[step:end, c] = block_losses.numpy()
         first_new, step = step, end
-        # convergence: relative change per step, averaged over `window` steps, below `tolerance`
-        rows = np.arange(max(first_new, window, pre_activation_steps + window), step)
-        if len(rows):
-            now, before = losses[rows], losses[rows - window]
-            settled = (now > 0) & (np.abs(now - before) < tolerance * window * np.maximum(np.abs(now), 1e-12))
-            first = np.where(settled.any(axis=0), rows[settled.argmax(axis=0)], -1)
-            newly = (converged_at < 0) & (first >= 0)
-            converged_at[newly] = first[newly]
+        first = first_converged(losses, tolerance, window, max(first_new, window, pre_activation_steps + window), step)
+        newly = (converged_at < 0) & (first >= 0)
+        converged_at[newly] = first[newly]
         if step in snapshot_steps:
             snapshots[step] = images_now()
             if verbose:

@@ -17,11 +17,6 @@ CNN_NAMES = ["image", "Conv2D_1", "MaxPool_1", "Conv2D_2", "MaxPool_2", "Conv2D_
 
 
 @pytest.fixture(scope="module")
-def cnn(small_cnn):
-    return small_cnn  # tests/conftest.py
-
-
-@pytest.fixture(scope="module")
 def x():
     return np.random.default_rng(0).normal(size=(23, 28, 28, 1)).astype(np.float32)
 

@@ -38,11 +38,6 @@ def linear():
 
 
 @pytest.fixture(scope="module")
-def cnn(small_cnn):
-    return small_cnn  # tests/conftest.py
-
-
-@pytest.fixture(scope="module")
 def x28():
     return np.random.default_rng(1).normal(size=(7, 28, 28, 1)).astype(np.float32)
 
