@@ -1,29 +1,37 @@
 # Two commands do everything on a fresh machine:
 #   make run    create .venv if missing, install the pinned dependencies, execute every notebook in order
+#               (make run NB=07 runs notebook 07 only; NB="02 07" runs two)
 #   make test   the same environment, then all tests (unit tests + nbval on every notebook, fast path)
-# Also: make lab (JupyterLab on notebooks/), make bench (speed scripts), make clean-venv.
+# Also: make retrain (regenerate data/models/ on purpose), make lab, make bench, make clean-venv.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NB ?=
+SELECTED  := $(if $(strip $(NB)),$(foreach n,$(NB),$(filter notebooks/$(n)%,$(NOTEBOOKS))),$(NOTEBOOKS))
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run lab test bench clean-venv
+.PHONY: install run retrain lab test bench clean-venv
 
 install: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
+	@echo "installing the pinned environment into $(VENV) (once; about a minute)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python scripts/run_notebooks.py $(NOTEBOOKS)
+	@test -n "$(SELECTED)" || { echo "no notebook matches NB=$(NB)"; exit 2; }
+	@$(BIN)/python scripts/run_notebooks.py $(SELECTED)
+
+retrain: $(STAMP)
+	$(BIN)/python scripts/retrain.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -13,19 +13,17 @@ logits (softmax "swapped for linear") without rebuilding the model.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import os
 import platform
-import tempfile
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from helpers import data, device
+from helpers import data, device, files
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
 """Where the committed, trained model and its record live."""
@@ -144,17 +142,38 @@ class TrainConfig:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        for name in ("optimizer", "schedule"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} must be a string, got {getattr(self, name)!r}")
         if self.optimizer not in VALID_OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(VALID_OPTIMIZERS)}")
         if self.schedule not in VALID_SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(VALID_SCHEDULES)}")
-        for name in ("epochs", "batch_size", "step_epochs", "validation_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        for name in ("epochs", "batch_size", "step_epochs", "validation_size", "seed", "train_size"):
+            value = getattr(self, name)
+            if name == "train_size" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
+            if value < (0 if name == "seed" else 1):
+                raise ValueError(f"{name} must be {'>= 0' if name == 'seed' else 'a positive integer'}, got {value}")
+        if not isinstance(self.augment, (bool, np.bool_)):
+            raise TypeError(f"augment must be True or False, got {self.augment!r}")
+        for name in ("learning_rate", "momentum", "decay_rate", "l2", "shift_pixels", "rotation_degrees"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+                raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+            if not np.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value}")
         if self.learning_rate <= 0 or not 0 <= self.momentum < 1 or self.l2 < 0 or not 0 < self.decay_rate <= 1:
             raise ValueError(
                 "need learning_rate > 0, 0 <= momentum < 1, l2 >= 0 and 0 < decay_rate <= 1, got "
                 f"{self.learning_rate}, {self.momentum}, {self.l2}, {self.decay_rate}"
+            )
+        if not 0 <= self.shift_pixels <= 14 or not 0 <= self.rotation_degrees <= 180:
+            raise ValueError(
+                f"need 0 <= shift_pixels <= 14 and 0 <= rotation_degrees <= 180, got {self.shift_pixels}, "
+                f"{self.rotation_degrees}"
             )
 
     def to_dict(self) -> dict:
@@ -206,6 +225,59 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int):
     return keras.optimizers.Adam(learning_rate=lr)
 
 
+def check_images_and_labels(images_uint8: np.ndarray, labels: np.ndarray, n_classes: int = 10) -> None:
+    """Raise a clear error unless ``images_uint8`` are raw pixels (n, h, w) and ``labels`` (n,) class indices.
+
+    Raw pixels are integers or floats in 0..255; standardized images (negative values) are refused, and
+    images scaled to 0..1 are refused too, because the recipe standardizes raw pixels itself.
+    """
+    images = np.asarray(images_uint8)
+    labels = np.asarray(labels)
+    if images.ndim != 3 or images.shape[0] == 0:
+        raise ValueError(f"images must have shape (n, height, width) with n >= 1, got {images.shape}")
+    if not (np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)):
+        raise TypeError(f"images must be numbers (raw pixels 0..255), got dtype {images.dtype}")
+    if np.issubdtype(images.dtype, np.floating):
+        if not np.isfinite(images).all():
+            raise ValueError("images contain NaN or infinite values; raw pixels are 0..255")
+        low, high = float(images.min()), float(images.max())
+        if low < 0 or high > 255 or high <= 1.0:
+            raise ValueError(
+                f"images must be raw pixels in 0..255 (uint8 as load_mnist returns them), got values in "
+                f"{low:.3g}..{high:.3g}: they look standardized or scaled already"
+            )
+    if labels.shape != (len(images),):
+        raise ValueError(f"labels must have shape ({len(images)},), one per image, got {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"labels must be integer class indices 0..{n_classes - 1}, got dtype {labels.dtype}")
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got values {labels.min()}..{labels.max()}")
+
+
+def augmentation_transforms(seed, batch_size, height: int, width: int, shift_pixels: float, rotation_degrees: float):
+    """Random rotation-plus-shift transforms for one batch, drawn statelessly from ``seed`` (2 int32 values).
+
+    Returns ``(batch_size, 8)`` projective transforms in the layout of :func:`keras.ops.image.affine_transform`
+    (output pixel -> input pixel): a rotation by up to ``rotation_degrees`` about the image centre followed by a
+    shift of up to ``shift_pixels`` in each direction. The same seed always gives the same transforms, whichever
+    thread computes them: this is what makes augmented training reproducible.
+    """
+    import tensorflow as tf
+
+    draws = tf.random.stateless_uniform((batch_size, 3), seed=seed, minval=-1.0, maxval=1.0)
+    angle = draws[:, 0] * (rotation_degrees * np.pi / 180.0)
+    dx, dy = draws[:, 1] * shift_pixels, draws[:, 2] * shift_pixels
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    zeros = tf.zeros_like(angle)
+    # input = R^-1 (output - centre - shift) + centre, with R^-1 = [[cos, sin], [-sin, cos]]
+    return tf.stack([
+        cos, sin, cx - cos * (cx + dx) - sin * (cy + dy),
+        -sin, cos, cy + sin * (cx + dx) - cos * (cy + dy),
+        zeros, zeros,
+    ], axis=1)
+
+
 def make_dataset(
     images_uint8: np.ndarray,
     labels: np.ndarray,
@@ -214,38 +286,46 @@ def make_dataset(
     shuffle: bool = False,
     augment: TrainConfig | None = None,
     seed: int = 0,
+    epochs: int = 1,
 ):
-    """A ``tf.data`` pipeline of standardized ``(batch, 28, 28, 1)`` images and labels, prefetched.
+    """A ``tf.data`` pipeline of standardized ``(batch, 28, 28, 1)`` images and labels for ``epochs`` epochs.
 
-    ``augment`` (a config with ``augment=True``) adds random shifts and rotations, applied to raw ink values
-    so that the area shifted in is empty paper, before standardization.
+    Deterministic: the order of epoch ``e`` is a stateless shuffle keyed by ``(seed, e)``, and the augmentation
+    of global batch ``b`` (``augment`` is a config with ``augment=True``: random shifts and rotations, applied
+    to raw ink values so that the area shifted in is empty paper, before standardization) is keyed by
+    ``(seed, b)``. So the same arguments give the same batches in every run, whatever the thread scheduling.
     """
     import keras
     import tensorflow as tf
 
-    images = np.asarray(images_uint8, dtype=np.float32)[..., np.newaxis]
-    ds = tf.data.Dataset.from_tensor_slices((images, np.asarray(labels, dtype=np.int32)))
-    if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    if augment is not None and augment.augment:
-        height, width = images.shape[1:3]
-        layers = [
-            keras.layers.RandomRotation(augment.rotation_degrees / 360.0, fill_mode="constant", fill_value=0.0, seed=seed),
-            keras.layers.RandomTranslation(
-                augment.shift_pixels / height, augment.shift_pixels / width, fill_mode="constant", fill_value=0.0, seed=seed + 1
-            ),
-        ]
-
-        def jitter(x, y):
-            for layer in layers:
-                x = layer(x, training=True)
-            return x, y
-
-        ds = ds.map(jitter, num_parallel_calls=tf.data.AUTOTUNE)
+    images = tf.constant(np.asarray(images_uint8)[..., np.newaxis])
+    targets = tf.constant(np.asarray(labels, dtype=np.int32))
+    n = len(images_uint8)
+    steps_per_epoch = int(np.ceil(n / batch_size))
+    height, width = int(images.shape[1]), int(images.shape[2])
     mean, std = np.float32(standardizer.mean), np.float32(standardizer.std)
-    ds = ds.map(lambda x, y: ((x - mean) / std, y), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    augmenting = augment is not None and augment.augment
+
+    def epoch_batches(epoch):
+        key = tf.stack([tf.constant(seed, tf.int64), epoch])
+        order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=key) if shuffle else tf.range(n)
+        batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size).enumerate()
+        return batches.map(lambda b, idx: (epoch * steps_per_epoch + b, idx))
+
+    def load(step, idx):
+        x = tf.cast(tf.gather(images, idx), tf.float32)
+        if augmenting:
+            transforms = augmentation_transforms(
+                tf.stack([tf.constant(seed, tf.int64), step]), tf.shape(idx)[0], height, width,
+                augment.shift_pixels, augment.rotation_degrees,
+            )
+            x = keras.ops.image.affine_transform(x, transforms, interpolation="bilinear", fill_mode="constant",
+                                                 fill_value=0.0)
+        return (x - mean) / std, tf.gather(targets, idx)
+
+    ds = tf.data.Dataset.range(epochs).flat_map(epoch_batches)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(epochs * steps_per_epoch))  # Keras knows the length
+    return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
 
 
 def split_train_validation(
@@ -290,27 +370,24 @@ def _epoch_logger(epochs: int):
     return EpochLog()
 
 
-def _best_weights_keeper():
+def apply_l2(model, l2: float) -> int:
+    """Put an L2 penalty ``l2 * sum(w**2)`` on every kernel of ``model`` (0 removes it); returns how many kernels.
+
+    :func:`train` calls this with ``TrainConfig.l2``, so the recipe, not the way the model was built, decides.
+    """
     import keras
 
-    class KeepBest(keras.callbacks.Callback):
-        """Remember the weights of the epoch with the highest validation accuracy; restore them at the end."""
-
-        best_accuracy = -1.0
-        best_epoch = 0
-        best_weights = None
-
-        def on_epoch_end(self, epoch, logs=None):
-            accuracy = float((logs or {}).get("val_accuracy", -1.0))
-            if accuracy > self.best_accuracy:
-                self.best_accuracy, self.best_epoch = accuracy, epoch + 1
-                self.best_weights = self.model.get_weights()
-
-        def on_train_end(self, logs=None):
-            if self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
-
-    return KeepBest()
+    if isinstance(l2, bool) or not isinstance(l2, (int, float, np.floating)) or not np.isfinite(l2) or l2 < 0:
+        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
+    regularizer = keras.regularizers.L2(float(l2)) if l2 > 0 else None
+    count = 0
+    for layer in model.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is not None and hasattr(layer, "kernel_regularizer"):
+            layer.kernel_regularizer = regularizer
+            kernel.regularizer = regularizer
+            count += 1
+    return count
 
 
 def compile_for_training(model, config: TrainConfig, steps_per_epoch: int) -> None:
@@ -329,34 +406,54 @@ def train(
     labels: np.ndarray,
     standardizer: data.Standardizer,
     verbose: int = 1,
+    progress: bool | None = None,
 ) -> TrainResult:
-    """Train ``model`` on the training split of ``images_uint8`` with the recipe ``config``.
+    """Train ``model`` on the training split of ``images_uint8`` with the recipe ``config``, reproducibly.
 
-    The last ``config.validation_size`` images are held out for validation. After training the model holds
-    the weights of the epoch with the best validation accuracy.
+    Every setting of ``config`` takes effect here (its L2 factor too, through :func:`apply_l2`). Seeds and
+    TensorFlow's deterministic ops are set from ``config.seed``, and the input pipeline is keyed by the seed
+    (:func:`make_dataset`), so two runs with the same config on the same machine give bit-identical weights.
+    The last ``config.validation_size`` images are held out for validation; after training the model holds
+    the weights of the epoch with the best validation accuracy (Keras' ``EarlyStopping`` with
+    ``restore_best_weights``, never stopping early).
 
     Args:
-        images_uint8: training images (n, 28, 28) as raw pixels; labels (n,).
-        verbose: 0 silent, 1 one compact line per epoch, 2 Keras' progress bar.
+        images_uint8: training images (n, 28, 28) as raw pixels 0..255; labels (n,) in 0..9.
+        verbose: 0 silent, 1 one compact line per epoch, 2 Keras' own per-epoch lines.
+        progress: a bar over the batches while training runs (None: automatic, see :mod:`helpers.progress`).
     """
+    import keras
+
+    from helpers import progress as progress_bars
+
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    check_images_and_labels(images_uint8, labels, n_classes=int(model.output_shape[-1]))
     (x_tr, y_tr), (x_val, y_val) = split_train_validation(images_uint8, labels, config)
-    device.set_seeds(config.seed)
+    device.set_seeds(config.seed, deterministic=True)
+    apply_l2(model, config.l2)
     steps_per_epoch = int(np.ceil(len(x_tr) / config.batch_size))
-    train_ds = make_dataset(x_tr, y_tr, standardizer, config.batch_size, shuffle=True, augment=config, seed=config.seed)
+    train_ds = make_dataset(x_tr, y_tr, standardizer, config.batch_size, shuffle=True, augment=config,
+                            seed=config.seed, epochs=config.epochs)
     val_ds = make_dataset(x_val, y_val, standardizer, 256)
     compile_for_training(model, config, steps_per_epoch)
-    keeper = _best_weights_keeper()
-    callbacks = [keeper] + ([_epoch_logger(config.epochs)] if verbose == 1 else [])
+    keeper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.epochs + 1,
+                                           restore_best_weights=True)
+    callbacks = [keeper, progress_bars.keras_callback(config.epochs, steps_per_epoch, progress)]
+    if verbose == 1:
+        callbacks.append(_epoch_logger(config.epochs))
     start = time.perf_counter()
-    fit = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
-                    shuffle=False, verbose=2 if verbose == 2 else 0)  # the dataset shuffles itself
+    fit = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, steps_per_epoch=steps_per_epoch,
+                    callbacks=callbacks, shuffle=False, verbose=2 if verbose == 2 else 0)  # the dataset shuffles
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
     history["lr"] = learning_rates_per_epoch(config, steps_per_epoch).tolist()
     return TrainResult(
         history=history,
-        best_epoch=keeper.best_epoch,
-        best_val_accuracy=keeper.best_accuracy,
+        best_epoch=keeper.best_epoch + 1,
+        best_val_accuracy=float(keeper.best),
         train_seconds=seconds,
         images_per_second=len(x_tr) * config.epochs / seconds,
     )
@@ -420,39 +517,70 @@ def record_path(model_path: str | Path) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
-def _sha256_bytes(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
+_RECORD_FIELDS = {
+    "format": str, "format_version": int, "input_shape": list, "layer_names": list,
+    "standardization": dict, "versions": dict,
+}
+
+
+def check_record(record: dict, where: str = "record", saved: bool = True) -> None:
+    """Raise :class:`ModelFileError` unless ``record`` is a complete model record with fields of the right type.
+
+    ``saved=False`` checks a record about to be saved (``model_sha256`` and ``model_file`` are added then).
+    """
+    if not isinstance(record, dict):
+        raise ModelFileError(f"{where}: a record must be a dict (see make_record), got {type(record).__name__}")
+    fields = dict(_RECORD_FIELDS, **({"model_sha256": str} if saved else {}))
+    missing = [k for k in fields if k not in record]
+    if missing:
+        raise ModelFileError(f"{where}: the record lacks {missing} (make_record writes a complete one)")
+    wrong = [f"{k} ({type(record[k]).__name__}, expected {t.__name__})" for k, t in fields.items()
+             if not isinstance(record[k], t) or isinstance(record[k], bool)]
+    if wrong:
+        raise ModelFileError(f"{where}: record fields of the wrong type: {', '.join(wrong)}")
+    if record["format"] != RECORD_FORMAT:
+        raise ModelFileError(f"{where}: not a {RECORD_FORMAT} record (format {record['format']!r})")
+    if record["format_version"] != RECORD_VERSION:
+        raise ModelFileError(
+            f"{where}: record format version {record['format_version']!r} is not supported "
+            f"(this code reads version {RECORD_VERSION})"
+        )
+    try:
+        data.Standardizer.from_dict(record["standardization"])
+    except ValueError as e:
+        raise ModelFileError(f"{where}: bad standardization ({e}); std must be a finite number > 0") from e
+    if not isinstance(record["versions"].get("keras"), str):
+        raise ModelFileError(f"{where}: the record's versions lack the Keras version")
 
 
 def save_model(model, record: dict, path: str | Path, overwrite: bool = False) -> Path:
-    """Write ``model`` as a ``.keras`` file and ``record`` as JSON beside it, each atomically.
+    """Write ``model`` as a ``.keras`` file and ``record`` as JSON beside it, as one atomic pair.
 
-    Both files are written to temporary names in the target folder and then renamed, so a crash never leaves
-    a half-written model. Existing files are replaced only with ``overwrite=True``.
+    Both files are written to hidden temporary files in the target folder first; then the pair is published
+    (:func:`helpers.files.publish_pair`): a reader finds either the previous pair or the new one, never a mix,
+    and :func:`load_model` recovers the previous pair if the process died between the two renames. No
+    temporary file outlives a failure, and the original error is reported. The record is checked before
+    anything is written. Existing files are replaced only with ``overwrite=True``.
     """
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"model files use the .keras format; got {path.name!r}")
+    check_record(record, where="save_model", saved=False)
     json_path = record_path(path)
-    if not overwrite and (path.exists() or json_path.exists()):
-        raise FileExistsError(f"{path} (or its record) already exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_model = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_model, 0o666 & ~umask)  # mkstemp creates 0600; saved models are ordinary files
-    tmp_json = tmp_model[: -len(".keras")] + ".json"
+    files.check_overwrite([path, json_path], overwrite)
+    tmp_model = files.temporary_path(path)
+    tmp_json = None
     try:
         model.save(tmp_model, overwrite=True)
-        full_record = dict(record, model_file=path.name, model_sha256=_sha256_bytes(Path(tmp_model).read_bytes()))
-        Path(tmp_json).write_text(json.dumps(full_record, indent=1, sort_keys=True) + "\n")
-        os.replace(tmp_model, path)
-        os.replace(tmp_json, json_path)
-    finally:
+        full_record = dict(record, model_file=path.name, model_sha256=files.sha256_of(tmp_model))
+        tmp_json = files.temporary_path(json_path)
+        tmp_json.write_text(json.dumps(full_record, indent=1, sort_keys=True) + "\n")
+    except BaseException:
         for leftover in (tmp_model, tmp_json):
-            if os.path.exists(leftover):
-                os.remove(leftover)
+            if leftover is not None and leftover.exists():
+                leftover.unlink()
+        raise
+    files.publish_pair((tmp_model, path), (tmp_json, json_path))
     return path
 
 
@@ -465,17 +593,22 @@ def read_record(path: str | Path) -> dict:
         record = json.loads(json_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelFileError(f"{json_path}: the record is corrupt (not valid JSON: {e})") from e
-    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
-        raise ModelFileError(f"{json_path}: not a {RECORD_FORMAT} file")
-    if record.get("format_version") != RECORD_VERSION:
-        raise ModelFileError(
-            f"{json_path}: record format version {record.get('format_version')!r} is not supported "
-            f"(this code reads version {RECORD_VERSION})"
-        )
-    missing = [k for k in ("model_sha256", "standardization", "input_shape", "layer_names", "versions") if k not in record]
-    if missing:
-        raise ModelFileError(f"{json_path}: the record lacks {missing}")
+    check_record(record, where=str(json_path))
     return record
+
+
+def _model_file_matching(path: Path, record: dict) -> Path:
+    """The file holding the model that ``record`` describes: ``path``, or the previous copy that an
+    interrupted :func:`save_model` left beside it (the old record still describes the old model)."""
+    if files.sha256_of(path) == record["model_sha256"]:
+        return path
+    previous = files.previous_copy(path)
+    if previous.is_file() and files.sha256_of(previous) == record["model_sha256"]:
+        return previous
+    raise ModelFileError(
+        f"{path}: the model file does not match its record (SHA-256 differs): it is corrupt or was replaced "
+        "without its record"
+    )
 
 
 def load_model(path: str | Path = COMMITTED_MODEL):
@@ -491,20 +624,17 @@ def load_model(path: str | Path = COMMITTED_MODEL):
     if not path.is_file():
         raise ModelFileError(f"{path}: model file is missing")
     record = read_record(path)
-    raw = path.read_bytes()
-    if _sha256_bytes(raw) != record["model_sha256"]:
-        raise ModelFileError(
-            f"{path}: the model file does not match its record (SHA-256 differs): it is corrupt or was replaced "
-            "without its record"
-        )
-    saved_major = str(record["versions"].get("keras", "?")).split(".")[0]
+    source = _model_file_matching(path, record)
+    saved_major = record["versions"]["keras"].split(".")[0]
     if saved_major != keras.__version__.split(".")[0]:
         raise ModelFileError(
-            f"{path}: saved with Keras {record['versions'].get('keras')}, incompatible with the installed "
+            f"{path}: saved with Keras {record['versions']['keras']}, incompatible with the installed "
             f"Keras {keras.__version__}"
         )
+    if not zipfile.is_zipfile(source):
+        raise ModelFileError(f"{source}: not a Keras archive (a .keras file is a zip archive): truncated or not a model")
     try:
-        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        model = keras.saving.load_model(source, safe_mode=True, compile=False)
     except Exception as e:  # Keras raises many types for a broken archive
         raise ModelFileError(f"{path}: not a loadable .keras model ({type(e).__name__}: {e})") from e
     if list(model.input_shape[1:]) != list(record["input_shape"]) or [l.name for l in model.layers] != record["layer_names"]:

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Execute notebooks top to bottom, headless, and write the executed copies back (``make run``).
 
-Each notebook runs in a fresh kernel from this environment with the full (non-CI) path. The executed copy
-replaces the file only after a successful run (write to a temporary file, then rename), so a failure never
-leaves a half-executed notebook. TensorFlow's C++ start-up lines, which the kernel forwards from its stderr,
-are dropped from stored outputs: they name the machine and differ between runs.
+One line per notebook on the console: a bar over its code cells with the elapsed time and the notebook's usual
+duration (stored in its metadata by the previous run), then the time it took. Nothing else: the kernel's own
+stderr (TensorFlow's C++ start-up lines) goes to a log file, and a failing cell is reported in full with the
+log's last lines. Each notebook runs in a fresh kernel with the full (non-CI) path; the executed copy replaces
+the file only after a successful run (temporary file, then rename). Stored outputs are cleaned of what differs
+between machines and runs: TensorFlow's C++ log lines and the remains of finished progress bars.
+
+Usage: run_notebooks.py NOTEBOOK.ipynb ...
 """
 
 from __future__ import annotations
@@ -12,20 +16,37 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from tqdm import tqdm
 
 TF_LOG_LINE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|[IWE]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] .*)$"
 )
+METADATA_KEY = "mnist_oip"
+"""Notebook metadata entry that holds ``run_seconds``, the duration of the last full run."""
 
 
-def drop_tf_log_lines(nb: nbformat.NotebookNode) -> int:
-    """Remove TensorFlow C++ log lines from stderr stream outputs; return how many lines were dropped."""
+def clean_stderr(text: str) -> str:
+    """What a terminal would still show of ``text``: each line after its last carriage return (so a finished,
+    self-erasing progress bar leaves nothing), without TensorFlow C++ log lines and blank lines."""
+    kept = []
+    for line in text.split("\n"):
+        shown = line.rsplit("\r", 1)[-1]
+        if shown.strip() and not TF_LOG_LINE.match(shown):
+            kept.append(shown)
+    return "\n".join(kept) + ("\n" if kept else "")
+
+
+def clean_outputs(nb: nbformat.NotebookNode) -> int:
+    """Clean every stderr stream output with :func:`clean_stderr`, dropping those left empty; return how many
+    outputs were dropped."""
     dropped = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -33,40 +54,75 @@ def drop_tf_log_lines(nb: nbformat.NotebookNode) -> int:
         kept_outputs = []
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                lines = out["text"].splitlines(keepends=True)
-                kept = [ln for ln in lines if not TF_LOG_LINE.match(ln.rstrip("\n"))]
-                dropped += len(lines) - len(kept)
-                if not "".join(kept).strip():
+                out["text"] = clean_stderr(out["text"])
+                if not out["text"]:
+                    dropped += 1
                     continue
-                out["text"] = "".join(kept)
             kept_outputs.append(out)
         cell["outputs"] = kept_outputs
     return dropped
 
 
-def run(path: Path) -> None:
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def run(path: Path, log_dir: Path) -> float:
+    """Execute ``path`` in place; return the seconds it took. Raises on a failing cell (file left unchanged)."""
     nb = nbformat.read(path, as_version=4)
+    usual = nb.metadata.get(METADATA_KEY, {}).get("run_seconds")
+    n_code = sum(1 for c in nb.cells if c.cell_type == "code")
+    bar = tqdm(total=n_code, desc=f"{path.stem[:34]:34s}", unit="cell", file=sys.stdout, dynamic_ncols=True,
+               bar_format="{desc} {bar} cell {n_fmt}/{total_fmt}  {elapsed} (usually " + _duration(usual) + ")")
     client = NotebookClient(
-        nb, timeout=None, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(path.parent)}}
+        nb, timeout=None, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(path.parent)}},
+        on_cell_executed=lambda **_: bar.update(1),
     )
+    log_path = log_dir / f"{path.stem}.log"
     start = time.perf_counter()
-    client.execute()
-    drop_tf_log_lines(nb)
+    try:
+        with open(log_path, "w") as log:
+            client.execute(stdout=log, stderr=log)
+    except CellExecutionError as e:
+        bar.close()
+        tail = "".join(log_path.read_text().splitlines(keepends=True)[-15:])
+        print(f"\n{path}: a cell failed.\n{e}\n--- last lines of the kernel log ({log_path}):\n{tail}", file=sys.stderr)
+        raise
+    seconds = time.perf_counter() - start
+    bar.bar_format = "{desc} {bar} cell {n_fmt}/{total_fmt}  " + f"done in {_duration(seconds)} (usually {_duration(usual)})"
+    bar.refresh()
+    bar.close()
+    clean_outputs(nb)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata[METADATA_KEY] = {"run_seconds": round(seconds)}
     tmp = path.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, path)
-    print(f"{path}: executed in {time.perf_counter() - start:.0f} s", flush=True)
+    return seconds
 
 
 def main(paths: list[str]) -> int:
     if not paths:
         print("usage: run_notebooks.py NOTEBOOK.ipynb ...", file=sys.stderr)
         return 2
+    missing = [p for p in paths if not Path(p).is_file()]
+    if missing:
+        print(f"no such notebook: {', '.join(missing)}", file=sys.stderr)
+        return 2
     os.environ.pop("MNIST_OIP_FAST", None)  # stored outputs come from full runs
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MNIST_OIP_PROGRESS", "1")  # bars inside the notebooks; they erase themselves
+    log_dir = Path(tempfile.mkdtemp(prefix="mnist-oip-run-"))
+    total = 0.0
     for p in paths:
-        run(Path(p))
+        try:
+            total += run(Path(p), log_dir)
+        except CellExecutionError:
+            return 1
+    print(f"{len(paths)} notebook(s) in {_duration(total)}; kernel logs in {log_dir}")
     return 0
 
 

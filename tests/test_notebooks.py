@@ -43,3 +43,76 @@ def test_readme_links_every_notebook():
     assert committed <= linked, f"notebooks missing from the README's contents: {sorted(committed - linked)}"
     missing = sorted(link for link in linked if not (ROOT / link).exists())
     assert not missing, f"the README links notebooks that do not exist: {missing}"
+
+
+# ------------------------------------------------------------------------- numbers quoted in the prose
+
+DECIMAL = re.compile(r"(?<![\w.^])(\d+\.\d+)(?![\w.]*\d)")
+NUMBER = re.compile(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?")
+MARKDOWN_NUMBERS_ALLOWED = {
+    # notebook: decimals in its prose that are citations, formulas or definitions, not results of the run
+    "*": {"0.5", "0.9", "1.0", "2.0", "3.0", "0.1", "0.01", "0.05", "0.8", "0.2", "0.4"},
+}
+
+
+def _prose_decimals(nb: dict) -> set[str]:
+    """Decimal numbers in the markdown, with formulas ($...$), inline code and links left out."""
+    found = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"])
+        text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`|\]\([^)]*\)", " ", text, flags=re.S)
+        found.update(DECIMAL.findall(text))
+    return found
+
+
+def _shown_numbers(nb: dict) -> list[float]:
+    """Every number in the notebook's code cells and text outputs (stream, text/plain, text/markdown)."""
+    chunks = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        chunks.append("".join(cell["source"]))
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "stream":
+                chunks.append("".join(out["text"]))
+            for mime in ("text/plain", "text/markdown", "text/html"):
+                if mime in out.get("data", {}):
+                    chunks.append("".join(out["data"][mime]))
+    values = []
+    for token in NUMBER.findall("\n".join(chunks).replace(",", "")):
+        try:
+            values.append(float(token))
+        except ValueError:
+            pass
+    return values
+
+
+def quoted_number_is_shown(quoted: str, shown: list[float]) -> bool:
+    """``quoted`` (e.g. "99.42") equals a shown value rounded to the quoted precision, or that value as a
+    percentage (0.9942 -> 99.42) or as a fraction (99.42 % -> 0.9942)."""
+    decimals = len(quoted.split(".")[1])
+    target = float(quoted)
+    tolerance = 0.5 * 10.0**-decimals + 1e-9
+    return any(abs(abs(v) * scale - target) <= tolerance for v in shown for scale in (1.0, 100.0, 0.01))
+
+
+def test_quoted_number_matching():
+    assert quoted_number_is_shown("99.42", [0.99421])
+    assert quoted_number_is_shown("0.75", [0.7512])
+    assert quoted_number_is_shown("2.5", [2.46])
+    assert not quoted_number_is_shown("2.5", [2.56, 0.0244, 250.6])
+    assert not quoted_number_is_shown("99.42", [0.9953])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_decimal_in_the_prose_is_shown_by_the_notebook(path):
+    nb = json.loads(path.read_text())
+    shown = _shown_numbers(nb)
+    allowed = MARKDOWN_NUMBERS_ALLOWED["*"] | MARKDOWN_NUMBERS_ALLOWED.get(path.stem, set())
+    unbacked = sorted(q for q in _prose_decimals(nb) - allowed if not quoted_number_is_shown(q, shown))
+    assert not unbacked, (
+        f"{path.name}: the markdown quotes {unbacked}, but no code cell or text output of this notebook shows "
+        "them (print the number, or use helpers.claims.claim)"
+    )

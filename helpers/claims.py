@@ -1,0 +1,66 @@
+"""Checked claims: a notebook states in code what its prose says, right after the numbers that back it.
+
+``claim("pixel noise makes more maps react than multi-scale starts", noise > multi, f"{noise} vs {multi} maps")``
+prints one line, ``✓ statement — evidence``. If the statement does not hold, a full run stops with
+:class:`ClaimError` ("the text says …, the run shows …") so that no stored notebook can contradict its own
+outputs; on the CI fast path (short runs, small data, where numbers legitimately differ) a false claim is
+reported with ``✗ (fast path, not checked)`` and the run goes on. This module is a leaf: it imports nothing
+else from ``helpers`` but reads the fast-path switch from the same environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+FAST_PATH_ENV = "MNIST_OIP_FAST"
+
+
+class ClaimError(AssertionError):
+    """A sentence of the notebook's prose is contradicted by the numbers of this run."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One checked statement: what the text says, whether the run bears it out, and the numbers shown."""
+
+    statement: str
+    holds: bool
+    evidence: str
+
+    def line(self, checked: bool = True) -> str:
+        """The one-line report: ``✓ statement — evidence`` (or ``✗ …`` with why it did not stop the run)."""
+        mark = "✓" if self.holds else ("✗" if checked else "✗ (fast path, not checked)")
+        return f"{mark} {self.statement} — {self.evidence}"
+
+
+def _fast_path() -> bool:
+    return os.environ.get(FAST_PATH_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def claim(statement: str, holds, evidence: str, strict: bool | None = None) -> Claim:
+    """Check one statement of the prose against this run; print its one-line report and return it.
+
+    Args:
+        statement: the sentence (or its gist) as the markdown says it, e.g. "momentum reaches 99 % sooner".
+        holds: whether the numbers bear it out (a bool or a NumPy bool; anything else is refused).
+        evidence: the numbers that decide it, as the reader should see them, e.g. "4 vs 8 epochs".
+        strict: raise :class:`ClaimError` if the statement does not hold (None: on a full run, not on the
+            CI fast path).
+    """
+    if not isinstance(statement, str) or not statement.strip():
+        raise TypeError(f"statement must be a non-empty string, got {statement!r}")
+    if not isinstance(evidence, str) or not evidence.strip():
+        raise TypeError(f"evidence must be a non-empty string with the deciding numbers, got {evidence!r}")
+    if not isinstance(holds, (bool, np.bool_)):
+        raise TypeError(
+            f"holds must be True or False (the result of a comparison), got {holds!r} ({type(holds).__name__})"
+        )
+    result = Claim(statement.strip(), bool(holds), evidence.strip())
+    checked = (not _fast_path()) if strict is None else bool(strict)
+    if not result.holds and checked:
+        raise ClaimError(f"the text says: {result.statement}; the run shows: {result.evidence}")
+    print(result.line(checked), flush=True)
+    return result

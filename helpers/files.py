@@ -1,0 +1,115 @@
+"""Safe file writing: atomic writes, atomic publication of a pair of files, and checksums.
+
+A reader of a path written here always finds either the complete old content or the complete new content,
+never a half-written file; a failed write leaves no temporary file behind and reports the original error.
+This module is a leaf: it imports nothing else from ``helpers``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+
+
+def sha256_of(path: str | Path) -> str:
+    """SHA-256 hex digest of a file's bytes (read in chunks by :func:`hashlib.file_digest`)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _remove_quietly(path: str | Path) -> None:
+    """Remove ``path`` if it exists; a failure here never masks the error being handled."""
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+def temporary_path(target: str | Path) -> Path:
+    """A new, empty, hidden file in ``target``'s folder with ``target``'s suffix (mode 0666 less the umask)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; what we write are ordinary files
+    return Path(tmp)
+
+
+def check_overwrite(paths: Sequence[str | Path], overwrite: bool, hint: str = "pass overwrite=True") -> None:
+    """Raise :class:`FileExistsError` if any of ``paths`` exists and ``overwrite`` is false.
+
+    ``hint`` says how the caller's user allows replacing (a keyword for code, a checkbox for a widget).
+    """
+    existing = [str(p) for p in paths if Path(p).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{', '.join(existing)} already exists; {hint} to replace it")
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None], overwrite: bool = False,
+                 hint: str = "pass overwrite=True") -> Path:
+    """Write a file through ``write(tmp_path)`` to a temporary name, then rename it to ``path``.
+
+    Raises :class:`FileExistsError` if ``path`` exists and ``overwrite`` is false (``hint`` tells the user how
+    to allow it). On any failure the temporary file is removed and the original error propagates.
+    """
+    path = Path(path)
+    check_overwrite([path], overwrite, hint)
+    tmp = temporary_path(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        _remove_quietly(tmp)
+    return path
+
+
+def previous_copy(path: str | Path) -> Path:
+    """Where :func:`publish_pair` keeps the previous version of ``path`` while a new pair is published."""
+    path = Path(path)
+    return path.with_name(f".{path.stem}.previous{path.suffix}")
+
+
+def publish_pair(first: tuple[Path, Path], second: tuple[Path, Path]) -> None:
+    """Move two finished temporary files onto their targets so that readers see the old or the new pair.
+
+    ``first`` and ``second`` are ``(temporary, target)``. The old ``first`` target is kept as a hidden
+    :func:`previous_copy` (a hard link, or a copy where links are not possible) until both renames are done;
+    if the second rename fails, the old first file is put back. A reader that finds the new first file beside
+    the old second file (the process was killed between the two renames) can recover the old pair from the
+    previous copy. Temporaries never outlive this call; the original error propagates.
+    """
+    (tmp_first, first_path), (tmp_second, second_path) = first, second
+    backup = previous_copy(first_path)
+    _remove_quietly(backup)
+    had_first = first_path.exists()
+    try:
+        if had_first:
+            try:
+                os.link(first_path, backup)
+            except OSError:
+                import shutil
+
+                shutil.copy2(first_path, backup)
+        os.replace(tmp_first, first_path)
+        try:
+            os.replace(tmp_second, second_path)
+        except BaseException:
+            if had_first:
+                with contextlib.suppress(OSError):
+                    os.replace(backup, first_path)
+            else:
+                _remove_quietly(first_path)
+            raise
+    finally:
+        for leftover in (tmp_first, tmp_second):
+            _remove_quietly(leftover)
+    _remove_quietly(backup)
