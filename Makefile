@@ -2,7 +2,8 @@
 #   make run    create .venv if missing, install the pinned dependencies, execute every notebook in order
 #               (make run NB=07 runs notebook 07 only; NB="02 07" runs two)
 #   make test   the same environment, then all tests (unit tests + nbval on every notebook, fast path)
-# Also: make retrain (regenerate data/models/ on purpose), make lab, make bench, make clean-venv.
+# Also: make retrain (regenerate data/models/ on purpose), make lab, make book (the HTML book in build/book),
+# make bench, make clean-venv.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,7 +15,7 @@ SELECTED  := $(if $(strip $(NB)),$(foreach n,$(NB),$(filter notebooks/$(n)%,$(NO
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run retrain lab test bench clean-venv
+.PHONY: install run retrain lab book test bench clean-venv
 
 install: $(STAMP)
 
@@ -35,6 +36,9 @@ retrain: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+book: $(STAMP)
+	@$(BIN)/python docs/book/build.py build/book
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
