@@ -278,6 +278,33 @@ def augmentation_transforms(seed, batch_size, height: int, width: int, shift_pix
     ], axis=1)
 
 
+def _augment(x, seed, config: TrainConfig):
+    """Rotate and shift a batch ``x`` (n, h, w, c) of raw pixels with transforms keyed by ``seed``; empty paper
+    (0) fills what is shifted in."""
+    import keras
+    import tensorflow as tf
+
+    height, width = int(x.shape[1]), int(x.shape[2])
+    transforms = augmentation_transforms(seed, tf.shape(x)[0], height, width, config.shift_pixels,
+                                         config.rotation_degrees)
+    return keras.ops.image.affine_transform(x, transforms, interpolation="bilinear", fill_mode="constant",
+                                            fill_value=0.0)
+
+
+def augment_images(images_uint8: np.ndarray, config: TrainConfig, seed: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """The training augmentation of ``config`` applied once to raw images (n, h, w): float32 (n, h, w) pixels.
+
+    For looking at what training sees; ``seed`` (two integers) picks the random shifts and rotations.
+    """
+    import tensorflow as tf
+
+    images = np.asarray(images_uint8)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (n, height, width), got {images.shape}")
+    x = tf.constant(images[..., np.newaxis].astype(np.float32))
+    return np.asarray(_augment(x, tf.constant(seed, tf.int64), config))[..., 0]
+
+
 def make_dataset(
     images_uint8: np.ndarray,
     labels: np.ndarray,
@@ -295,14 +322,12 @@ def make_dataset(
     to raw ink values so that the area shifted in is empty paper, before standardization) is keyed by
     ``(seed, b)``. So the same arguments give the same batches in every run, whatever the thread scheduling.
     """
-    import keras
     import tensorflow as tf
 
     images = tf.constant(np.asarray(images_uint8)[..., np.newaxis])
     targets = tf.constant(np.asarray(labels, dtype=np.int32))
     n = len(images_uint8)
     steps_per_epoch = int(np.ceil(n / batch_size))
-    height, width = int(images.shape[1]), int(images.shape[2])
     mean, std = np.float32(standardizer.mean), np.float32(standardizer.std)
     augmenting = augment is not None and augment.augment
 
@@ -315,12 +340,7 @@ def make_dataset(
     def load(step, idx):
         x = tf.cast(tf.gather(images, idx), tf.float32)
         if augmenting:
-            transforms = augmentation_transforms(
-                tf.stack([tf.constant(seed, tf.int64), step]), tf.shape(idx)[0], height, width,
-                augment.shift_pixels, augment.rotation_degrees,
-            )
-            x = keras.ops.image.affine_transform(x, transforms, interpolation="bilinear", fill_mode="constant",
-                                                 fill_value=0.0)
+            x = _augment(x, tf.stack([tf.constant(seed, tf.int64), step]), augment)
         return (x - mean) / std, tf.gather(targets, idx)
 
     ds = tf.data.Dataset.range(epochs).flat_map(epoch_batches)
