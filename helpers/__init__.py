@@ -9,6 +9,7 @@
 - ``distributions``: limiting distributions, maximum entropy, extreme values (notebook 11)
 - ``explorer``: an ipywidgets OIP explorer over plain, tested logic
 - ``plotting``: image grids, galleries, contrast enhancement, curves, atomic figure saving
+- ``checks``: argument checks (integers, finite numbers and arrays, nodes) with messages naming what is valid
 
 Modules are imported explicitly, e.g. ``from helpers import data, plotting``.
 """

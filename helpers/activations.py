@@ -19,7 +19,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from helpers import checks
+
 VALID_METRICS = ("cosine", "correlation")
+NEAREST_MEAN_METRICS = (*VALID_METRICS, "euclidean")
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 """model -> {(layer names, pre_activation): sub-model}; entries vanish with their model."""
@@ -179,16 +182,21 @@ def check_batch_size(batch_size: int) -> None:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
 
 
-def as_model_input(model, x: np.ndarray) -> np.ndarray:
-    """``x`` checked against the model's input shape and cast to its input dtype (refuses raw uint8 pixels)."""
+def as_model_input(model, x: np.ndarray, name: str = "x") -> np.ndarray:
+    """``x`` checked against the model's input shape and cast to its input dtype.
+
+    Refuses raw uint8 (or any integer) pixels for a float model and NaN or infinite values; ``name`` is the
+    argument's name in the error message.
+    """
     x = np.asarray(x)
     check_input_shape(model, x)
     input_dtype = str(getattr(model.inputs[0], "dtype", "float32"))
     if "float" in input_dtype and not np.issubdtype(x.dtype, np.floating):
         raise ValueError(
-            f"x has dtype {x.dtype}, but model {model.name!r} expects standardized float images "
+            f"{name} has dtype {x.dtype}, but model {model.name!r} expects standardized float images "
             "(e.g. standardizer.apply(images_uint8))"
         )
+    checks.finite_array(name, x)
     return x.astype(input_dtype, copy=False) if "float" in input_dtype else x
 
 
@@ -297,27 +305,192 @@ def class_means(activations: np.ndarray, labels: np.ndarray, n_classes: int = 10
     return mean, std
 
 
+def _flat_patterns(name: str, patterns, min_count: int = 1) -> np.ndarray:
+    """``patterns`` ``(k, ...)`` as finite float64 rows ``(k, d)``; raises ValueError otherwise."""
+    patterns = checks.finite_array(name, np.asarray(patterns, dtype=np.float64))
+    if patterns.ndim < 2 or len(patterns) < min_count:
+        raise ValueError(f"{name} must be k >= {min_count} patterns of shape (k, ...) with ndim >= 2, got shape "
+                         f"{patterns.shape}")
+    return patterns.reshape(len(patterns), -1)
+
+
+def _check_metric(metric: str, valid: Sequence[str] = VALID_METRICS) -> None:
+    if metric not in valid:
+        raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(valid)}")
+
+
+def cross_similarity(a: np.ndarray, b: np.ndarray, metric: str = "cosine") -> np.ndarray:
+    """Similarity of every pattern of ``a`` ``(n, ...)`` to every pattern of ``b`` ``(k, ...)``: ``(n, k)``.
+
+    Patterns are flattened. ``"cosine"``: cos of the angle between two patterns (1 = same direction; for
+    non-negative ReLU patterns 0 = no active node in common), via ``sklearn.metrics.pairwise.cosine_similarity``;
+    ``"correlation"``: Pearson correlation of the pattern values (cosine after subtracting each pattern's mean).
+    A pattern with zero norm (cosine) or zero variance (correlation) has no direction: its entries are NaN.
+    """
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    _check_metric(metric)
+    a, b = _flat_patterns("a", a), _flat_patterns("b", b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"patterns of a and b must have the same size, got {a.shape[1]} and {b.shape[1]} values")
+    if metric == "correlation":
+        a, b = a - a.mean(axis=1, keepdims=True), b - b.mean(axis=1, keepdims=True)
+    similarity = np.clip(cosine_similarity(a, b), -1.0, 1.0)
+    similarity[~np.any(a != 0, axis=1)] = np.nan  # sklearn gives 0 for a zero vector: no direction is NaN here
+    similarity[:, ~np.any(b != 0, axis=1)] = np.nan
+    return similarity
+
+
 def similarity_matrix(patterns: np.ndarray, metric: str = "cosine") -> np.ndarray:
     """Pairwise similarity of ``k`` patterns ``(k, ...)`` (each flattened): a symmetric ``(k, k)`` matrix.
 
-    ``"cosine"``: cos of the angle between the patterns (1 = same direction; for non-negative ReLU
-    patterns 0 = no active node in common). ``"correlation"``: Pearson correlation of the pattern values
-    (cosine after subtracting each pattern's mean). A pattern with zero norm (cosine) or zero variance
-    (correlation) has no direction: its row and column are NaN.
+    ``"cosine"`` or ``"correlation"`` as in :func:`cross_similarity`; a pattern without a direction (zero norm,
+    or zero variance for correlation) has a NaN row and column.
     """
-    if metric not in VALID_METRICS:
-        raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(VALID_METRICS)}")
-    patterns = np.asarray(patterns, dtype=np.float64)
-    if patterns.ndim < 2 or len(patterns) == 0:
-        raise ValueError(f"need k >= 1 patterns of shape (k, ...) with ndim >= 2, got shape {patterns.shape}")
-    flat = patterns.reshape(len(patterns), -1)
-    if metric == "correlation":
-        flat = flat - flat.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(flat, axis=1)
+    _check_metric(metric)
+    flat = _flat_patterns("patterns", patterns)
+    return cross_similarity(flat, flat, metric)
+
+
+def nearest_class_mean_accuracy(
+    train_patterns: np.ndarray,
+    train_labels: np.ndarray,
+    test_patterns: np.ndarray,
+    test_labels: np.ndarray,
+    metric: str = "cosine",
+) -> float:
+    """Accuracy (0..1) of the nearest-class-mean classifier: each test pattern gets the class whose mean training
+    pattern is most similar to it.
+
+    Args:
+        train_patterns, test_patterns: ``(n, ...)`` and ``(m, ...)`` patterns of the same shape (pixels, FCPs,
+            dense activations).
+        train_labels, test_labels: integer classes ``(n,)`` and ``(m,)``; every class ``0..max(train_labels)``
+            needs a training example.
+        metric: ``"cosine"`` or ``"correlation"`` (largest similarity, :func:`cross_similarity`) or ``"euclidean"``
+            (smallest distance).
+
+    A test pattern without a direction (all zeros for cosine) counts as misclassified.
+    """
+    _check_metric(metric, NEAREST_MEAN_METRICS)
+    train = _flat_patterns("train_patterns", train_patterns)
+    test = _flat_patterns("test_patterns", test_patterns)
+    test_labels = np.asarray(test_labels)
+    if test_labels.shape != (len(test),) or not np.issubdtype(test_labels.dtype, np.integer):
+        raise ValueError(f"test_labels must be integers, one per test pattern ({len(test)}), got dtype "
+                         f"{test_labels.dtype} and shape {test_labels.shape}")
+    train_labels = np.asarray(train_labels)
+    n_classes = int(train_labels.max()) + 1 if train_labels.size and np.issubdtype(train_labels.dtype, np.integer) else 1
+    means, _ = class_means(train, train_labels, n_classes=n_classes)
+    if metric == "euclidean":
+        from sklearn.metrics.pairwise import euclidean_distances
+
+        predicted = euclidean_distances(test, means).argmin(axis=1)
+    else:
+        similarity = cross_similarity(test, means, metric)
+        predicted = np.where(np.isnan(similarity).all(axis=1), -1, np.nan_to_num(similarity, nan=-np.inf).argmax(axis=1))
+    return float(np.mean(predicted == test_labels))
+
+
+def paired_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of ``a[i]`` and ``b[i]`` for each pair (patterns flattened), ``(n,)``; NaN where a pattern
+    is all zeros. E.g. how much a digit's pattern changes when the digit is shifted."""
+    a, b = _flat_patterns("a", a), _flat_patterns("b", b)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must hold the same number of patterns of the same size, got {a.shape} and {b.shape}")
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        unit = flat / np.where(norms > 0, norms, np.nan)[:, np.newaxis]
-    similarity = np.clip(unit @ unit.T, -1.0, 1.0)
-    return similarity
+        return np.clip(np.einsum("ij,ij->i", a, b) / np.where(norms > 0, norms, np.nan), -1.0, 1.0)
+
+
+def mean_pairwise_cosine(patterns: np.ndarray) -> float:
+    """Mean cosine similarity over all pairs ``i < j`` of ``k >= 2`` patterns ``(k, ...)`` (flattened): how
+    tightly a set (e.g. the FCPs of one class) points in one direction, 1 = all the same direction.
+
+    Patterns that are all zeros have no direction and are left out; NaN if fewer than two remain. Computed from
+    the sum of the unit vectors, so memory stays ``O(k)`` patterns (no ``k x k`` matrix).
+    """
+    flat = _flat_patterns("patterns", patterns, min_count=2)
+    norms = np.linalg.norm(flat, axis=1)
+    unit = flat[norms > 0] / norms[norms > 0, np.newaxis]
+    k = len(unit)
+    if k < 2:
+        return float("nan")
+    total = unit.sum(axis=0)
+    return float((total @ total - k) / (k * (k - 1)))  # sum over i != j of u_i . u_j, each pair counted twice
+
+
+def profile_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every response profile of ``a`` with every profile of ``b``: ``(n_maps_a, n_maps_b)``.
+
+    Args:
+        a: ``(n_maps_a, n_items)``, e.g. each map's mean activation on each test image (one run of training).
+        b: ``(n_maps_b, n_items)`` over the same items in the same order (another run).
+
+    A constant profile (a map that never fires) has no defined correlation and gets 0, so the matrix can go
+    straight into an assignment (``scipy.optimize.linear_sum_assignment``).
+    """
+    a, b = _flat_patterns("a", a), _flat_patterns("b", b)
+    if a.ndim != 2 or a.shape[1] != b.shape[1] or a.shape[1] < 2:
+        raise ValueError(f"need profiles (n_maps_a, n_items) and (n_maps_b, n_items) over the same n_items >= 2, "
+                         f"got shapes {a.shape} and {b.shape}")
+    correlation = cross_similarity(a, b, metric="correlation")
+    return np.where(np.isnan(correlation), 0.0, correlation)
+
+
+def pattern_correlation(images_a: np.ndarray, images_b: np.ndarray) -> np.ndarray:
+    """Pixelwise Pearson correlation of ``images_a[i]`` with ``images_b[i]`` for each pair, ``(n,)``.
+
+    Both ``(n, ...)`` (e.g. two sets of OIPs ``(n, 28, 28, 1)``); NaN where an image is constant.
+    """
+    a, b = _flat_patterns("images_a", images_a), _flat_patterns("images_b", images_b)
+    if a.shape != b.shape:
+        raise ValueError(f"images_a and images_b must have the same shape, got {np.shape(images_a)} and "
+                         f"{np.shape(images_b)}")
+    return paired_cosine(a - a.mean(axis=1, keepdims=True), b - b.mean(axis=1, keepdims=True))
+
+
+def top_examples(
+    model,
+    layer_name: str,
+    images: np.ndarray,
+    map_index: int,
+    k: int = 9,
+    node: tuple[int, int] | None = None,
+    batch_size: int = 1000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` images that drive one map most ("dataset examples", as in Olah et al., Feature Visualization).
+
+    Args:
+        images: standardized input batch ``(n, 28, 28, 1)``.
+        map_index: the map (conv layer, channels last) or unit (dense layer) of ``layer_name``.
+        k: how many images, ``1 <= k <= n``.
+        node: rank by one node ``(row, col)`` of the map instead of the map's mean over its nodes.
+        batch_size: images per forward pass (only the chosen map is kept, so memory stays small).
+
+    Returns ``(indices, values)``, each ``(k,)``: positions in ``images``, strongest first (ties: lower index
+    first), and their activations (mean of the map, or the node's value).
+    """
+    layer = check_layer_name(model, layer_name)
+    shape = tuple(layer.output.shape[1:])
+    if len(shape) not in (1, 3):
+        raise ValueError(f"layer {layer_name!r} has output shape {shape}; need maps (h, w, maps) or units (units,)")
+    map_index = checks.integer("map_index", map_index, 0, int(shape[-1]) - 1)
+    if node is not None:
+        if len(shape) == 1:
+            raise ValueError(f"layer {layer_name!r} is dense: it has no nodes (row, col); leave node=None")
+        node = checks.node(node, (int(shape[0]), int(shape[1])), f"layer {layer_name!r}")
+    check_batch_size(batch_size)
+    images = as_model_input(model, images, name="images")
+    k = checks.integer("k", k, 1, len(images))
+    values = np.empty(len(images), np.float64)
+    for first in range(0, len(images), batch_size):
+        acts = extract(model, images[first : first + batch_size], layer_name, batch_size=batch_size)[..., map_index]
+        if node is not None:
+            acts = acts[:, node[0], node[1]]
+        values[first : first + len(acts)] = acts.reshape(len(acts), -1).mean(axis=1)
+    order = np.argsort(-values, kind="stable")[:k]
+    return order, values[order]
 
 
 def firing_fraction(activations: np.ndarray, threshold: float = 0.0) -> np.ndarray:

@@ -20,15 +20,28 @@ import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 
-from helpers import activations
+from helpers import activations, checks
+from helpers import progress as _progress
 
 VALID_DAMPING = ("blur", "fourier", None)
 DEFAULT_DAMPING_SIGMA = {"blur": 0.4, "fourier": 1.0}
 DEFAULT_SCALES = ((3, 3), (7, 7), (14, 14), (28, 28))
 DEFAULT_AMPLITUDES = (1.0, 0.6, 0.3, 0.15)
+MAX_STEPS = 100_000
+"""The largest ``n_steps`` :func:`run_oip` accepts (600 suffice for the series' CNN)."""
+MAX_BYTES = 2 * 2**30
+"""The most memory (bytes) that :func:`run_oip`'s records or a batch of start images may take: 2 GiB."""
+
+
+def _check_memory(what: str, n_bytes: int, advice: str) -> None:
+    """Raise ValueError if ``n_bytes`` exceeds :data:`MAX_BYTES`, naming the need and the limit."""
+    if n_bytes > MAX_BYTES:
+        raise ValueError(f"{what} would need {n_bytes / 2**30:.3g} GiB, more than the limit of "
+                         f"{MAX_BYTES / 2**30:.0f} GiB; {advice}")
 
 
 # ------------------------------------------------------------------------------------------ initial images
@@ -63,16 +76,21 @@ def initial_images(
     import keras
     from scipy.ndimage import gaussian_filter
 
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+    n = checks.integer("n", n, 0)
+    seed = checks.integer("seed", seed, 0)
+    smoothing_sigma = checks.real("smoothing_sigma", smoothing_sigma, 0)
     height, width, channels = _check_image_shape(image_shape)
-    scales = [tuple(int(v) for v in s) for s in scales]
-    if not scales or any(len(s) != 2 or min(s) < 1 for s in scales):
-        raise ValueError(f"scales must be a non-empty list of (rows, cols) grid sizes >= 1, got {scales}")
+    _check_memory(f"{n} start images of {height}x{width}x{channels}", 4 * n * height * width * channels,
+                  "ask for fewer images")
+    scales = [tuple(s) for s in scales]
+    if not scales or any(len(s) != 2 or not all(checks.is_integer(v) and v >= 1 for v in s) for s in scales):
+        raise ValueError(f"scales must be a non-empty list of (rows, cols) integer grid sizes >= 1, got {scales}")
+    scales = [(int(rows), int(cols)) for rows, cols in scales]
     if amplitudes is None:
         amplitudes = DEFAULT_AMPLITUDES if tuple(scales) == DEFAULT_SCALES else (1.0,) * len(scales)
     if len(amplitudes) != len(scales):
         raise ValueError(f"got {len(amplitudes)} amplitudes for {len(scales)} scales")
+    amplitudes = [checks.real("each amplitude", a) for a in amplitudes]
     rng = np.random.default_rng(seed)
     images = np.zeros((n, height, width, channels), np.float32)
     for (rows, cols), amplitude in zip(scales, amplitudes):
@@ -110,7 +128,7 @@ def high_frequency_share(images: np.ndarray, cutoff: float = 0.5) -> np.ndarray:
 
 def _check_image_shape(image_shape) -> tuple[int, int, int]:
     shape = tuple(image_shape)
-    if len(shape) != 3 or any(s is None or int(s) < 1 for s in shape):
+    if len(shape) != 3 or not all(checks.is_integer(s) and s >= 1 for s in shape):
         raise ValueError(f"image_shape must be (height, width, channels) with positive sizes, got {shape}")
     return int(shape[0]), int(shape[1]), int(shape[2])
 
@@ -136,36 +154,79 @@ class LayerInfo:
     grid: tuple[int, ...]  # spatial size of a map, () for dense layers
 
 
-def layer_info(model, layer_name: str) -> LayerInfo:
-    """Maps and node grid of ``layer_name``; raises ValueError listing the valid layers if it is unknown."""
-    layer = activations.check_layer_name(model, layer_name)
+def _target_problem(model, layer) -> str | None:
+    """Why ``layer`` cannot be an OIP target (a phrase), or None if it can."""
+    import keras
+
+    channels_first = [other.name for other in model.layers if getattr(other, "data_format", None) == "channels_first"]
+    if channels_first:
+        return (f"belongs to a model with channels-first layers ({', '.join(channels_first)}): OIPs read the maps on "
+                "the last axis; rebuild the model with data_format='channels_last'")
+    if isinstance(layer, keras.layers.InputLayer):
+        return "is the model's input, not computed from it"
     shape = tuple(layer.output.shape[1:])
-    if len(shape) not in (1, 3):
+    if len(shape) == 3:
+        return None
+    if len(shape) == 1:
+        try:
+            input_shape = tuple(layer.input.shape[1:])
+        except (AttributeError, ValueError):  # several inputs or inbound nodes
+            input_shape = None
+        unit_wise = input_shape == shape  # an activation, softmax or dropout on units
+        pooled = isinstance(layer, (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D))
+        if isinstance(layer, keras.layers.Dense) or unit_wise or pooled:
+            return None
+        return (f"has output shape {shape} but is neither a dense layer nor a pooling of maps (e.g. a Flatten: its "
+                "units are single nodes of a map; target the map's layer with node=(row, col) instead)")
+    return f"has output shape {shape}"
+
+
+def layer_info(model, layer_name: str) -> LayerInfo:
+    """Maps and node grid of ``layer_name``; raises ValueError listing the valid layers if it is unknown or
+    cannot be an OIP target (the input layer, a Flatten, a channels-first model, a sequence layer)."""
+    layer = activations.check_layer_name(model, layer_name)
+    problem = _target_problem(model, layer)
+    if problem is not None:
+        valid = [other.name for other in model.layers if _target_problem(model, other) is None]
         raise ValueError(
-            f"layer {layer_name!r} has output shape {shape}; OIPs need a conv layer (h, w, maps) or a dense "
-            "layer (units), channels last"
+            f"layer {layer_name!r} {problem}; OIPs need a conv layer (h, w, maps) or a dense layer (units), "
+            f"channels last; valid layers: {', '.join(valid) or 'none'}"
         )
+    shape = tuple(layer.output.shape[1:])
     return LayerInfo(layer_name, int(shape[-1]), tuple(None if s is None else int(s) for s in shape[:-1]))
 
 
-def check_targets(info: LayerInfo, map_indices: np.ndarray, node: tuple[int, int] | None) -> None:
-    """Raise ValueError unless every map index and the node exist in the layer; the message names the valid range."""
-    bad = map_indices[(map_indices < 0) | (map_indices >= info.n_maps)]
-    if len(bad):
-        kind = "maps" if info.grid else "units"
+def check_targets(
+    info: LayerInfo, map_indices: Sequence[int] | int, node: Sequence[int] | None = None
+) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """Checked targets: the map indices as int32 ``(B,)`` and the node as a pair of ints (or None).
+
+    Raises ValueError, naming the valid range, unless ``map_indices`` is one integer or a non-empty 1-D sequence
+    of integers of existing maps (floats are not truncated, huge values do not wrap) and ``node`` is None or a
+    pair ``(row, col)`` of integers inside the maps.
+    """
+    kind = "maps" if info.grid else "units"
+    valid = f"valid 0..{info.n_maps - 1}"
+    indices = np.asarray(map_indices)
+    if indices.ndim > 1:
+        raise ValueError(f"map_indices must be one index or a 1-D sequence of indices ({valid}), got shape "
+                         f"{indices.shape}")
+    if indices.size == 0:
+        raise ValueError(f"map_indices is empty; give at least one index of layer {info.layer_name!r} ({valid})")
+    values = indices.reshape(-1).tolist()
+    not_integer = [v for v in values if not checks.is_integer(v)]
+    if not_integer:
+        raise ValueError(f"map indices must be integers ({valid}), got {not_integer[0]!r} (dtype {indices.dtype})")
+    bad = [v for v in values if not 0 <= v < info.n_maps]
+    if bad:
         raise ValueError(
-            f"map_index {int(bad[0])} is out of range for layer {info.layer_name!r} with {info.n_maps} {kind}: "
-            f"valid 0..{info.n_maps - 1}"
+            f"map_index {bad[0]} is out of range for layer {info.layer_name!r} with {info.n_maps} {kind}: {valid}"
         )
-    if node is not None:
-        if not info.grid:
-            raise ValueError(f"layer {info.layer_name!r} is dense: it has no nodes (row, col); leave node=None")
-        row, col = node
-        if not (0 <= row < info.grid[0] and 0 <= col < info.grid[1]):
-            raise ValueError(
-                f"node {tuple(node)} is outside the {info.grid[0]}x{info.grid[1]} maps of layer {info.layer_name!r}: "
-                f"valid rows 0..{info.grid[0] - 1}, cols 0..{info.grid[1] - 1}"
-            )
+    if node is None:
+        return indices.reshape(-1).astype(np.int32), None
+    if not info.grid:
+        raise ValueError(f"layer {info.layer_name!r} is dense: it has no nodes (row, col); leave node=None")
+    return indices.reshape(-1).astype(np.int32), checks.node(node, info.grid, f"layer {info.layer_name!r}")
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -217,6 +278,7 @@ class OIPResult:
 
 def gaussian_kernel(sigma: float, channels: int) -> np.ndarray:
     """Normalized 2-D Gaussian of ``sigma`` pixels as a depthwise kernel (k, k, channels, 1), k = 2*ceil(2*sigma)+1."""
+    sigma = checks.real("sigma", sigma, 0, open_low=True)
     radius = max(1, int(math.ceil(2 * sigma)))
     offsets = np.arange(-radius, radius + 1, dtype=np.float32)
     profile = np.exp(-0.5 * (offsets / sigma) ** 2)
@@ -391,9 +453,9 @@ def objective_values(
 ) -> np.ndarray:
     """The OIP objective of image ``i`` for map ``map_indices[i]`` (mean activation, or one node), shape (B,)."""
     info = layer_info(model, layer_name)
-    indices = np.asarray(map_indices, dtype=np.int32).reshape(-1)
-    check_targets(info, indices, node)
-    activations.check_input_shape(model, x)
+    indices, node = check_targets(info, map_indices, node)
+    x = checks.finite_array("x", activations.as_model_input(model, x, name="x"))
+    activations.check_batch_size(batch_size)
     if len(indices) != len(x):
         raise ValueError(f"got {len(indices)} map indices for {len(x)} images")
     engine = _engine(model, layer_name, node)
@@ -414,6 +476,83 @@ def first_converged(losses: np.ndarray, tolerance: float, window: int, first_row
     now, before = losses[rows], losses[rows - window]
     settled = (now > 0) & (np.abs(now - before) < tolerance * window * np.maximum(np.abs(now), 1e-12))
     return np.where(settled.any(axis=0), rows[settled.argmax(axis=0)], -1)
+
+
+def check_run_arguments(
+    model, layer_name: str, map_indices, x0, node, n_steps, epsilon, damping, damping_every, damping_sigma,
+    pre_activation_steps, coarse_to_fine, tolerance, window, snapshot_steps, chunk_size, block_size, seed, progress,
+) -> SimpleNamespace:
+    """Check every argument of :func:`run_oip` (same names and meanings) and return them in plain form.
+
+    The one place where :func:`run_oip`'s arguments are validated. Raises ValueError naming the argument and
+    what is valid: integers are never truncated (``3.7`` is refused, not read as 3), numbers must be finite,
+    ``x0`` must hold finite standardized floats (raw ``uint8`` pixels are refused), ``n_steps`` is at most
+    :data:`MAX_STEPS` and the records may take at most :data:`MAX_BYTES`.
+
+    Returns a namespace with ``info`` (:class:`LayerInfo`), ``image_shape``, ``map_indices`` (int32 ``(B,)``),
+    ``x0`` (float32 ``(B, h, w, c)``, drawn with ``seed`` if None), ``node``, ``n_steps``, ``epsilon``,
+    ``damping``, ``damping_every``, ``damping_sigma`` (its default filled in), ``pre_activation_steps``,
+    ``coarse_to_fine`` (a list of ``(step, cutoff)``), ``tolerance``, ``window``, ``snapshot_steps`` (sorted, unique),
+    ``chunk_size``, ``block_size``, ``seed`` and ``progress``.
+    """
+    info = layer_info(model, layer_name)
+    image_shape = model_image_shape(model)
+    indices, node = check_targets(info, map_indices, node)
+    n_steps = checks.integer("n_steps", n_steps, 1, MAX_STEPS)
+    epsilon = checks.real("epsilon", epsilon, 0, open_low=True)
+    if damping not in VALID_DAMPING:
+        raise ValueError(f"unknown damping {damping!r}; valid: 'blur', 'fourier', None")
+    damping_every = checks.integer("damping_every", damping_every, 1)
+    if damping_sigma is None:
+        damping_sigma = DEFAULT_DAMPING_SIGMA.get(damping, 1.0)
+    if damping == "blur":  # the reflecting pad of the blur, ceil(2 sigma), must stay inside the image
+        largest = (min(image_shape[:2]) - 1) / 2
+        damping_sigma = checks.real(f"damping_sigma (pixels, for {image_shape[0]}x{image_shape[1]} images)",
+                                    damping_sigma, 0, largest, open_low=True)
+    else:
+        damping_sigma = checks.real("damping_sigma", damping_sigma, 0, open_low=True)
+    pre_activation_steps = checks.integer("pre_activation_steps", pre_activation_steps, 0, MAX_STEPS)
+    schedule = []
+    for pair in coarse_to_fine or []:
+        ok = np.ndim(pair) == 1 and len(pair) == 2 and checks.is_integer(pair[0]) and pair[0] >= 1
+        ok = ok and isinstance(pair[1], (int, float, np.number)) and bool(np.isfinite(pair[1])) and pair[1] > 0
+        if not ok or (schedule and schedule[-1][0] >= pair[0]):
+            raise ValueError(f"coarse_to_fine must be (until_step, cutoff) pairs with increasing steps (integers >= 1) "
+                             f"and finite cutoffs > 0, got {coarse_to_fine}")
+        schedule.append((int(pair[0]), float(pair[1])))
+    tolerance = checks.real("tolerance", tolerance, 0)
+    window = checks.integer("window", window, 1, MAX_STEPS)
+    if snapshot_steps is None:
+        snapshot_steps = log_spaced_steps(n_steps)
+    try:
+        snapshot_steps = list(snapshot_steps)
+    except TypeError:  # a single step
+        snapshot_steps = [snapshot_steps]
+    bad = [s for s in snapshot_steps if not (checks.is_integer(s) and 1 <= s <= n_steps)]
+    if bad:
+        raise ValueError(f"snapshot_steps must be integer steps in 1..{n_steps} (n_steps), got {bad[0]!r}")
+    snapshot_steps = sorted({int(s) for s in snapshot_steps})
+    chunk_size = checks.integer("chunk_size", chunk_size, 1)
+    block_size = checks.integer("block_size", block_size, 1)
+    seed = checks.integer("seed", seed, 0)
+    _progress.enabled(progress)  # raises for anything but True, False or None
+    if x0 is None:
+        x0 = initial_images(len(indices), image_shape, seed=seed)
+    x0 = checks.finite_array("x0", activations.as_model_input(model, x0, name="x0")).astype(np.float32, copy=False)
+    if len(x0) != len(indices):
+        raise ValueError(f"got {len(indices)} map indices for {len(x0)} start images")
+    image_bytes = 4 * int(np.prod(image_shape))
+    _check_memory(
+        f"n_steps={n_steps} for {len(indices)} images (a loss record and {len(snapshot_steps) + 1} snapshots)",
+        4 * (n_steps + 1) * len(indices) + (len(snapshot_steps) + 2) * len(indices) * image_bytes,
+        "run fewer steps, fewer images per call or fewer snapshot_steps",
+    )
+    return SimpleNamespace(
+        info=info, image_shape=image_shape, map_indices=indices, x0=x0, node=node, n_steps=n_steps, epsilon=epsilon,
+        damping=damping, damping_every=damping_every, damping_sigma=damping_sigma,
+        pre_activation_steps=pre_activation_steps, coarse_to_fine=schedule, tolerance=tolerance, window=window,
+        snapshot_steps=snapshot_steps, chunk_size=chunk_size, block_size=block_size, seed=seed, progress=progress,
+    )
 
 
 def run_oip(
@@ -439,6 +578,7 @@ def run_oip(
     block_size: int = 10,
     seed: int = 0,
     verbose: bool = False,
+    progress: bool | None = None,
 ) -> OIPResult:
     """Gradient ascent on input images, one objective per image, all images in one compiled step.
 
@@ -467,6 +607,10 @@ def run_oip(
         chunk_size: images per compiled step (bounds memory for large batches).
         block_size: ascent steps per compiled call (Python checks convergence between blocks).
         verbose: print the objective at the snapshot steps.
+        progress: show a progress bar over the steps on stderr that erases itself when done (None: where
+            stderr is a terminal or a notebook; see :mod:`helpers.progress`).
+
+    Every argument is checked by :func:`check_run_arguments` (ValueError naming what is valid).
 
     Returns:
         :class:`OIPResult`. A map whose objective stays exactly 0 has ``reacted == False``: its ReLU output is
@@ -475,40 +619,21 @@ def run_oip(
     """
     import tensorflow as tf
 
-    info = layer_info(model, layer_name)
-    image_shape = model_image_shape(model)
-    indices = np.atleast_1d(np.asarray(map_indices, dtype=np.int64)).astype(np.int32)
-    check_targets(info, indices, node)
-    if x0 is None:
-        x0 = initial_images(len(indices), image_shape, seed=seed)
-    x0 = np.asarray(x0, dtype=np.float32)
-    activations.check_input_shape(model, x0)
-    if len(x0) != len(indices):
-        raise ValueError(f"got {len(indices)} map indices for {len(x0)} start images")
-    if damping not in VALID_DAMPING:
-        raise ValueError(f"unknown damping {damping!r}; valid: 'blur', 'fourier', None")
-    if n_steps < 1 or epsilon <= 0 or damping_every < 1 or window < 1 or chunk_size < 1 or block_size < 1:
-        raise ValueError(
-            "need n_steps >= 1, epsilon > 0, damping_every >= 1, window >= 1, chunk_size >= 1 and block_size >= 1"
-        )
-    if damping_sigma is None:
-        damping_sigma = DEFAULT_DAMPING_SIGMA.get(damping, 1.0)
-    schedule = [(int(until), float(cutoff)) for until, cutoff in (coarse_to_fine or [])]
-    if any(until < 1 or cutoff <= 0 for until, cutoff in schedule) or any(
-        a[0] >= b[0] for a, b in zip(schedule, schedule[1:])
-    ):
-        raise ValueError(
-            f"coarse_to_fine must be (until_step, cutoff) pairs with increasing steps >= 1 and cutoffs > 0, got {coarse_to_fine}"
-        )
-    snapshot_steps = sorted(set(log_spaced_steps(n_steps) if snapshot_steps is None else snapshot_steps))
-    node = None if node is None else (int(node[0]), int(node[1]))
+    checked = check_run_arguments(
+        model, layer_name, map_indices, x0, node, n_steps, epsilon, damping, damping_every, damping_sigma,
+        pre_activation_steps, coarse_to_fine, tolerance, window, snapshot_steps, chunk_size, block_size, seed, progress,
+    )
+    indices, x0, node, n_steps = checked.map_indices, checked.x0, checked.node, checked.n_steps
+    pre_activation_steps, schedule = checked.pre_activation_steps, checked.coarse_to_fine
+    snapshot_steps, block_size, window, tolerance = (checked.snapshot_steps, checked.block_size, checked.window,
+                                                     checked.tolerance)
 
-    engine = _engine(model, layer_name, node, damping, damping_sigma, damping_every, bool(normalize_gradient),
-                     bool(restandardize))
-    chunks = [slice(i, i + chunk_size) for i in range(0, len(indices), chunk_size)]
+    engine = _engine(model, layer_name, node, damping, checked.damping_sigma, checked.damping_every,
+                     bool(normalize_gradient), bool(restandardize))
+    chunks = [slice(i, i + checked.chunk_size) for i in range(0, len(indices), checked.chunk_size)]
     x_chunks = [tf.constant(x0[c]) for c in chunks]  # stay in TensorFlow between blocks
     i_chunks = [tf.constant(indices[c]) for c in chunks]
-    eps = np.float32(epsilon)
+    eps = np.float32(checked.epsilon)
     losses = np.zeros((n_steps + 1, len(indices)), np.float32)  # row t: objective after t steps
     converged_at = np.full(len(indices), -1)
     snapshots: dict[int, np.ndarray] = {}
@@ -521,28 +646,30 @@ def run_oip(
         return np.concatenate([xc.numpy() for xc in x_chunks])
 
     step = 0
-    while step < n_steps:
-        use_pre = step < pre_activation_steps
-        stops = [n_steps, (step // block_size + 1) * block_size] + [s for s in snapshot_steps if s > step]
-        phase = [(until, cutoff) for until, cutoff in schedule if until > step]
-        grad_cutoff = np.float32(phase[0][1] if phase else 0.0)
-        end = min(stops + ([pre_activation_steps] if use_pre else []) + ([phase[0][0]] if phase else []))
-        for k, c in enumerate(chunks):
-            x_chunks[k], block_losses = engine.block[use_pre, bool(phase)](
-                x_chunks[k], i_chunks[k], eps, np.int32(step + 1), np.int32(end - step), grad_cutoff
-            )
-            losses[step:end, c] = block_losses.numpy()
-        first_new, step = step, end
-        first = first_converged(losses, tolerance, window, max(first_new, window, pre_activation_steps + window), step)
-        newly = (converged_at < 0) & (first >= 0)
-        converged_at[newly] = first[newly]
-        if step in snapshot_steps:
-            snapshots[step] = images_now()
-            if verbose:
-                previous = _report(step, objective_now(), previous)
-        done = (converged_at >= 0) | (losses[: step].max(axis=0) <= 0)
-        if early_stop and step >= pre_activation_steps + window and done.all():
-            break
+    with _progress.bar(n_steps, f"OIP {layer_name}", unit="step", progress=progress) as bar:
+        while step < n_steps:
+            use_pre = step < pre_activation_steps
+            stops = [n_steps, (step // block_size + 1) * block_size] + [s for s in snapshot_steps if s > step]
+            phase = [(until, cutoff) for until, cutoff in schedule if until > step]
+            grad_cutoff = np.float32(phase[0][1] if phase else 0.0)
+            end = min(stops + ([pre_activation_steps] if use_pre else []) + ([phase[0][0]] if phase else []))
+            for k, c in enumerate(chunks):
+                x_chunks[k], block_losses = engine.block[use_pre, bool(phase)](
+                    x_chunks[k], i_chunks[k], eps, np.int32(step + 1), np.int32(end - step), grad_cutoff
+                )
+                losses[step:end, c] = block_losses.numpy()
+            first_new, step = step, end
+            bar.update(step - first_new)
+            first = first_converged(losses, tolerance, window, max(first_new, window, pre_activation_steps + window), step)
+            newly = (converged_at < 0) & (first >= 0)
+            converged_at[newly] = first[newly]
+            if step in snapshot_steps:
+                snapshots[step] = images_now()
+                if verbose:
+                    previous = _report(step, objective_now(), previous)
+            done = (converged_at >= 0) | (losses[: step].max(axis=0) <= 0)
+            if early_stop and step >= pre_activation_steps + window and done.all():
+                break
     losses[step] = objective_now()
     snapshots[step] = images_now()
     if verbose and step not in snapshot_steps:
@@ -590,29 +717,43 @@ def precursor_scan(
     amplitudes: Sequence[float] | None = None,
     seed: int = 0,
     batch_size: int = 512,
+    progress: bool | None = None,
 ) -> ScanResult:
     """Evaluate many random coarse-scale starts in batched forward passes and keep the best one per map.
 
     One forward pass scores every candidate for *all* maps at once. The best candidate is the one with the
     highest mean activation of the map; where no candidate activates a map at all, the one with the highest
-    pre-activation is kept (closest to making the map fire).
+    mean pre-activation is kept (closest to making the map fire; start :func:`run_oip` from it with
+    ``pre_activation_steps``).
+
+    Args:
+        map_indices: maps of the conv layer ``layer_name`` to scan (default: all).
+        n_candidates: random starts (:func:`initial_images` with ``scales``, ``amplitudes`` and ``seed``).
+        batch_size: candidates per forward pass.
+        progress: show a progress bar over the candidates (None: automatic, see :mod:`helpers.progress`).
     """
     info = layer_info(model, layer_name)
     if not info.grid:
         raise ValueError(f"precursor_scan works on conv layers; {layer_name!r} is dense")
-    indices = np.arange(info.n_maps) if map_indices is None else np.asarray(map_indices, dtype=np.int64)
-    check_targets(info, indices, None)
-    if n_candidates < 1:
-        raise ValueError(f"n_candidates must be >= 1, got {n_candidates}")
-    image_shape = model_image_shape(model)
-    candidates = initial_images(n_candidates, image_shape, scales=scales, amplitudes=amplitudes, seed=seed)
-    outputs = activations.extract(model, candidates, layer_name, batch_size=batch_size)  # (N, h, w, maps)
-    pre = activations.extract(model, candidates, layer_name, batch_size=batch_size, pre_activation=True)
-    post_mean = outputs.mean(axis=(1, 2))[:, indices]  # (N, M)
-    pre_mean = pre.mean(axis=(1, 2))[:, indices]
+    indices, _ = check_targets(info, np.arange(info.n_maps) if map_indices is None else map_indices)
+    n_candidates = checks.integer("n_candidates", n_candidates, 1)
+    activations.check_batch_size(batch_size)
+    _progress.enabled(progress)
+    candidates = initial_images(n_candidates, model_image_shape(model), scales=scales, amplitudes=amplitudes,
+                                seed=seed)
+    post_mean = np.empty((n_candidates, len(indices)), np.float32)  # (N, M) the objective of every candidate
+    pre_mean = np.empty((n_candidates, len(indices)), np.float32)
+    with _progress.bar(n_candidates, f"precursor scan {layer_name}", unit="candidate", progress=progress) as bar:
+        for first in range(0, n_candidates, batch_size):
+            part = slice(first, first + batch_size)
+            for means, pre_activation in ((post_mean, False), (pre_mean, True)):
+                maps = activations.extract(model, candidates[part], layer_name, batch_size=batch_size,
+                                           pre_activation=pre_activation)  # (b, h, w, maps)
+                means[part] = maps.mean(axis=(1, 2))[:, indices]
+            bar.update(len(post_mean[part]))
     best = np.where(post_mean.max(axis=0) > 0, post_mean.argmax(axis=0), pre_mean.argmax(axis=0))
     return ScanResult(
-        map_indices=indices,
+        map_indices=indices.astype(np.int64),
         starts=candidates[best],
         best_value=post_mean[best, np.arange(len(indices))],
         fraction_active=(post_mean > 0).mean(axis=0),
