@@ -45,22 +45,27 @@ def clean_stderr(text: str) -> str:
 
 
 def clean_outputs(nb: nbformat.NotebookNode) -> int:
-    """Clean every stderr stream output with :func:`clean_stderr`, dropping those left empty; return how many
-    outputs were dropped."""
-    dropped = 0
+    """Merge each code cell's stderr stream outputs into one (in order, where the first one was; the kernel sends
+    every progress-bar refresh as an output of its own), clean it with :func:`clean_stderr` and drop it if
+    nothing is left; return how many stderr outputs were removed."""
+    removed = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        stderr = [out for out in cell.get("outputs", []) if out.get("output_type") == "stream" and out.get("name") == "stderr"]
+        if not stderr:
+            continue
+        merged = clean_stderr("".join(out["text"] for out in stderr))
         kept_outputs = []
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                out["text"] = clean_stderr(out["text"])
-                if not out["text"]:
-                    dropped += 1
-                    continue
-            kept_outputs.append(out)
+        for out in cell["outputs"]:
+            if out is stderr[0] and merged:
+                out["text"] = merged
+                kept_outputs.append(out)
+            elif not any(out is s for s in stderr):
+                kept_outputs.append(out)
+        removed += len(stderr) - (1 if merged else 0)
         cell["outputs"] = kept_outputs
-    return dropped
+    return removed
 
 
 def _duration(seconds: float | None) -> str:

@@ -34,3 +34,16 @@ def test_clean_outputs_drops_empty_stderr_and_keeps_stdout():
     ]
     assert run_notebooks.clean_outputs(nb) == 1
     assert [o["name"] for o in nb.cells[0].outputs] == ["stdout"]
+
+
+def test_bar_refreshes_sent_as_separate_outputs_are_merged_before_cleaning():
+    """The kernel sends each refresh as its own output; only the merged text shows that the bar erased itself."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
+    refreshes = ["\rtraining 10%", "\rtraining 50%", "\rtraining 99%", "\r            \r"]
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stderr", text=t) for t in refreshes[:2]]
+    nb.cells[0].outputs.append(nbformat.v4.new_output("stream", name="stdout", text="epoch 1\n"))
+    nb.cells[0].outputs += [nbformat.v4.new_output("stream", name="stderr", text=t) for t in refreshes[2:]]
+    nb.cells[0].outputs.append(nbformat.v4.new_output("stream", name="stderr", text="UserWarning: real\n"))
+    assert run_notebooks.clean_outputs(nb) == 4
+    assert [(o["name"], o["text"]) for o in nb.cells[0].outputs] == [("stderr", "UserWarning: real\n"),
+                                                                    ("stdout", "epoch 1\n")]
