@@ -6,6 +6,7 @@
 - ``activations``: sub-models to named layers, batched extraction, class aggregates, similarity
 - ``oip``: original input patterns by batched gradient ascent on the input, precursor scans
 - ``attribution``: saliency, SmoothGrad, Grad-CAM, integrated gradients, sanity checks
+- ``patterns``: shifts, dominant wavelengths and fits of rotated/shifted copies of patterns such as OIPs
 - ``distributions``: limiting distributions, maximum entropy, extreme values (notebook 11)
 - ``explorer``: an ipywidgets OIP explorer over plain, tested logic
 - ``plotting``: image grids, galleries, contrast enhancement, curves, atomic figure saving
