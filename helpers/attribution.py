@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from helpers import activations
+from helpers import activations, checks
 
 DEFAULT_TARGET_LAYER = "Dense_2"
 """The logits of the series' CNN (the Softmax is a separate layer)."""
@@ -193,10 +193,8 @@ def smoothgrad(
 
     Other arguments as in :func:`saliency`. Returns ``(n, *image_shape)`` float32.
     """
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    if not np.isfinite(noise_level) or noise_level < 0:
-        raise ValueError(f"noise_level must be >= 0 (a fraction of the image's value range), got {noise_level!r}")
+    n_samples = checks.integer("n_samples", n_samples, 1)
+    noise_level = checks.real("noise_level", noise_level, 0)
     x, indices = _prepare(model, x, class_indices, target_layer, batch_size)
     n = len(x)
     start = time.perf_counter()
@@ -266,7 +264,7 @@ def _baseline_batch(baseline, x: np.ndarray) -> np.ndarray:
     """The baseline as an array broadcastable to ``x``: None -> zeros, a number -> that constant, an image or batch."""
     if baseline is None:
         return np.zeros((1, *x.shape[1:]), np.float32)
-    b = np.asarray(baseline, dtype=np.float32)
+    b = checks.finite_array("baseline", np.asarray(baseline, dtype=np.float32))
     if b.ndim == 0:
         return np.full((1, *x.shape[1:]), b, np.float32)
     if b.shape == x.shape[1:]:
@@ -303,8 +301,7 @@ def integrated_gradients(
 
     Other arguments as in :func:`saliency`. Returns ``(n, *image_shape)`` float32, in score units.
     """
-    if not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+    n_steps = checks.integer("n_steps", n_steps, 1)
     x, indices = _prepare(model, x, class_indices, target_layer, batch_size)
     base = _baseline_batch(baseline, x)
     start = time.perf_counter()
@@ -407,12 +404,15 @@ def rank_correlation(a: np.ndarray, b: np.ndarray, absolute: bool = True, mask: 
             Adebayo et al. 2018.
         mask: optional boolean ``(n, ...)``: rank only these pixels of each image (e.g. the ink of a digit).
 
-    Returns 1 for the same ranking of the pixels, -1 for the reversed one, NaN where a map is constant (on the
-    mask), since it ranks nothing.
+    Returns ``scipy.stats.spearmanr`` per image: 1 for the same ranking of the pixels, -1 for the reversed one,
+    NaN where a map is constant (on the mask) or fewer than 2 pixels are masked, since it ranks nothing.
     """
-    from scipy.stats import rankdata
+    import warnings
 
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    from scipy.stats import ConstantInputWarning, spearmanr
+
+    a = checks.finite_array("a", np.asarray(a, np.float64))
+    b = checks.finite_array("b", np.asarray(b, np.float64))
     if a.shape != b.shape or a.ndim < 2:
         raise ValueError(f"need two attributions of the same shape (n, ...), got {a.shape} and {b.shape}")
     if mask is not None and np.shape(mask) != a.shape:
@@ -420,14 +420,11 @@ def rank_correlation(a: np.ndarray, b: np.ndarray, absolute: bool = True, mask: 
     if absolute:
         a, b = np.abs(a), np.abs(b)
     a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
-    if mask is None:
-        pairs = [(rankdata(a, axis=1), rankdata(b, axis=1))]
-    else:
-        keep = np.asarray(mask, bool).reshape(len(a), -1)
-        pairs = [(rankdata(a[i][keep[i]])[np.newaxis], rankdata(b[i][keep[i]])[np.newaxis]) for i in range(len(a))]
-    result = []
-    for ra, rb in pairs:
-        ra, rb = ra - ra.mean(axis=1, keepdims=True), rb - rb.mean(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result.append((ra * rb).sum(axis=1) / np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1)))
-    return np.concatenate(result) if result else np.zeros(0)
+    keep = np.ones(a.shape, bool) if mask is None else np.asarray(mask, bool).reshape(a.shape)
+    result = np.full(len(a), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConstantInputWarning)  # a constant map: NaN, as documented
+        for i in range(len(a)):
+            if keep[i].sum() >= 2:
+                result[i] = spearmanr(a[i][keep[i]], b[i][keep[i]]).statistic
+    return result

@@ -8,12 +8,14 @@ raises :class:`MnistDataError` naming the file and the problem otherwise.
 from __future__ import annotations
 
 import gzip
-import hashlib
+import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from helpers import files
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
 """Default location of the MNIST files (the repository's ``data/mnist``)."""
@@ -48,13 +50,8 @@ class MnistDataError(ValueError):
     """A data file is missing, truncated, corrupt, or not the canonical MNIST file."""
 
 
-def sha256_of(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_of = files.sha256_of
+"""Hex SHA-256 of a file's bytes: :func:`helpers.files.sha256_of` (``hashlib.file_digest``), kept under this name."""
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -86,7 +83,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(raw) < header_len:
         raise MnistDataError(f"{path}: file is truncated inside the IDX header ({len(raw)} of {header_len} bytes)")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(n_dims))
-    expected_bytes = int(np.prod(shape))
+    expected_bytes = math.prod(shape)  # Python integers: a huge header cannot overflow and wrap around
     payload = len(raw) - header_len
     if payload < expected_bytes:
         raise MnistDataError(

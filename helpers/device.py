@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from helpers import checks
+
 FAST_PATH_ENV = "MNIST_OIP_FAST"
 """Environment variable that switches long notebook steps to a short version (set by the test suite)."""
 
@@ -69,7 +71,7 @@ def setup_device(
     if device not in _VALID_DEVICES:
         raise ValueError(f"device must be one of {_VALID_DEVICES}, got {device!r}")
     for name, value in (("intra_op_threads", intra_op_threads), ("inter_op_threads", inter_op_threads)):
-        if value is not None and (not isinstance(value, int) or value < 0):
+        if value is not None and not (checks.is_integer(value) and value >= 0):
             raise ValueError(f"{name} must be a non-negative integer or None, got {value!r}")
 
     import tensorflow as tf
@@ -92,9 +94,9 @@ def setup_device(
         for gpu in used_gpus:
             _try(lambda gpu=gpu: tf.config.experimental.set_memory_growth(gpu, True), "GPU memory growth")
     if intra_op_threads is not None:
-        _try(lambda: tf.config.threading.set_intra_op_parallelism_threads(intra_op_threads), "intra-op threads")
+        _try(lambda: tf.config.threading.set_intra_op_parallelism_threads(int(intra_op_threads)), "intra-op threads")
     if inter_op_threads is not None:
-        _try(lambda: tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads), "inter-op threads")
+        _try(lambda: tf.config.threading.set_inter_op_parallelism_threads(int(inter_op_threads)), "inter-op threads")
 
     info = DeviceInfo(
         device="gpu" if used_gpus else "cpu",
@@ -115,11 +117,11 @@ def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
     With ``deterministic=True`` TensorFlow also uses deterministic op implementations (slower on a GPU;
     identical results across runs on the same machine and library versions).
     """
-    if not isinstance(seed, int) or seed < 0:
+    if not checks.is_integer(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     import keras
     import tensorflow as tf
 
-    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow
+    keras.utils.set_random_seed(int(seed))  # Python, NumPy and TensorFlow
     if deterministic:
         tf.config.experimental.enable_op_determinism()

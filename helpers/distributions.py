@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, signal, special, stats
 
+from helpers import checks
+
 DISTANCE_METRICS = ("kl", "max", "ks")
 """Valid ``metric`` names of :func:`gaussian_distance`."""
 
@@ -267,12 +269,14 @@ def max_entropy(
         constraints: feature name -> target mean, e.g. ``{"x": 0.0, "x^2": 1.0}``. Names come from
             :data:`FEATURES` or ``features``.
         features: extra named functions ``f(x)`` (vectorized over the grid).
-        tol: required accuracy of every constraint, relative to the feature's spread on the grid.
-        max_iterations: optimizer iteration limit.
+        tol: required accuracy of every constraint, relative to the feature's spread on the grid (> 0).
+        max_iterations: optimizer iteration limit (>= 1).
 
     Raises ``ValueError`` for a bad grid, an unknown feature, a feature that is not finite on the grid, or a
     target outside the feature's range on the grid; ``RuntimeError`` if the constraints cannot be met.
     """
+    tol = checks.real("tol", tol, 0, open_low=True)
+    max_iterations = checks.integer("max_iterations", max_iterations, 1)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1 or len(x) < 3 or not np.all(np.isfinite(x)) or np.any(np.diff(x) <= 0):
         raise ValueError(f"x must be a finite, strictly increasing 1-D grid of at least 3 points, got shape {x.shape}")
@@ -367,21 +371,25 @@ def hill_tail_index(samples: np.ndarray, k: int) -> float:
     """Hill estimate of the tail index ``alpha`` (``P(X > x) ~ x^-alpha``) from the ``k`` largest samples.
 
     ``alpha_hat = k / sum_{i<k} log(X_(i) / X_(k))`` with ``X_(0) >= X_(1) >= ...`` the samples in decreasing
-    order. Needs positive tail samples and ``1 <= k < n``.
+    order. Needs finite samples, positive tail samples, ``1 <= k < n`` and a tail that is not flat (the ``k + 1``
+    largest samples not all equal, which would give an infinite index).
     """
-    samples = np.asarray(samples, dtype=np.float64).ravel()
+    samples = checks.finite_array("samples", np.asarray(samples, dtype=np.float64).ravel())
     if not isinstance(k, (int, np.integer)) or not 1 <= k < samples.size:
         raise ValueError(f"k must be an integer with 1 <= k < number of samples ({samples.size}), got {k!r}")
     top = np.sort(samples)[::-1][: k + 1]
     if top[k] <= 0:
         raise ValueError(f"the {k + 1} largest samples must be positive for a power-law tail, smallest is {top[k]}")
+    if top[0] == top[k]:
+        raise ValueError(f"the {k + 1} largest samples are all equal ({top[k]:.6g}): a flat tail has no finite index; "
+                         "choose a larger k (more of the tail) or check the data for capped or repeated values")
     return float(k / np.sum(np.log(top[:k] / top[k])))
 
 
 def block_maxima(samples: np.ndarray, block_size: int) -> np.ndarray:
     """Maximum of each consecutive block of ``block_size`` samples, shape ``(len(samples) // block_size,)``
     (a trailing partial block is dropped)."""
-    samples = np.asarray(samples, dtype=np.float64).ravel()
+    samples = checks.finite_array("samples", np.asarray(samples, dtype=np.float64).ravel())
     if not isinstance(block_size, (int, np.integer)) or block_size < 1:
         raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
     n_blocks = samples.size // block_size
@@ -420,17 +428,31 @@ class ExtremeValueFit:
         return stats.gumbel_r(loc=self.gumbel_loc, scale=self.gumbel_scale)
 
 
+MIN_DISTINCT_MAXIMA = 5
+"""The fewest distinct values :func:`fit_extreme_value` accepts among the maxima."""
+
+
 def fit_extreme_value(maxima: np.ndarray, alpha: float = 0.05) -> ExtremeValueFit:
     """Maximum-likelihood GEV and Gumbel fits (``scipy.stats.genextreme``, ``gumbel_r``) to block maxima.
 
     The family is "Gumbel" unless a likelihood-ratio test rejects ``xi = 0`` at level ``alpha``; then it is
-    "Fréchet" (``xi > 0``) or "Weibull" (``xi < 0``). Needs at least 10 finite maxima that are not all equal.
+    "Fréchet" (``xi > 0``) or "Weibull" (``xi < 0``). Needs at least 10 finite maxima that are not all equal and
+    not degenerate: a continuous law cannot describe maxima with fewer than :data:`MIN_DISTINCT_MAXIMA` distinct
+    values or where one value makes up more than half of them (e.g. nine equal values and one huge one), so
+    those raise ValueError instead of yielding a confident but meaningless family.
     """
     maxima = np.asarray(maxima, dtype=np.float64).ravel()
     if maxima.size < 10 or not np.all(np.isfinite(maxima)):
         raise ValueError(f"need at least 10 finite maxima to fit an extreme-value law, got {maxima.size}")
     if np.ptp(maxima) == 0:
         raise ValueError("all maxima are equal: there is no spread to fit")
+    values, counts = np.unique(maxima, return_counts=True)
+    if len(values) < MIN_DISTINCT_MAXIMA or counts.max() > maxima.size / 2:
+        raise ValueError(
+            f"degenerate maxima: {len(values)} distinct values among {maxima.size}, the most common "
+            f"({values[counts.argmax()]:.6g}) {counts.max()} times; an extreme-value fit needs maxima of a "
+            f"continuous variable (at least {MIN_DISTINCT_MAXIMA} distinct values, none making up more than half)"
+        )
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     # fit on a standardized copy (better conditioned), then map loc and scale back

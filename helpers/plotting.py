@@ -7,14 +7,14 @@ Arrays in, Matplotlib figures out; nothing here knows about models. Images may b
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from helpers import checks, files
 
 
 def enhance_contrast(images: np.ndarray, low: float = 1.0, high: float = 99.0) -> np.ndarray:
@@ -23,9 +23,10 @@ def enhance_contrast(images: np.ndarray, low: float = 1.0, high: float = 99.0) -
     Works per image on ``(h, w)``, ``(h, w, c)`` or batches ``(n, h, w[, c])`` with n > 1 when ndim >= 3
     and the last axis is not a channel axis of size 1 or 3. A constant image becomes all zeros.
     """
-    if not 0 <= low < high <= 100:
+    low, high = checks.real("low", low, 0, 100), checks.real("high", high, 0, 100)
+    if not low < high:
         raise ValueError(f"need 0 <= low < high <= 100, got low={low}, high={high}")
-    images = np.asarray(images, dtype=np.float32)
+    images = checks.finite_array("images", np.asarray(images, dtype=np.float32))
     if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (1, 3)):
         return _stretch(images, low, high)
     if images.ndim in (3, 4):
@@ -40,12 +41,19 @@ def _stretch(image: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.clip((image - lo) / (hi - lo), 0.0, 1.0)
 
 
-def _as_displayable(images: np.ndarray) -> np.ndarray:
+def _as_displayable(images: np.ndarray, blank_panels: bool = False) -> np.ndarray:
+    """``images`` as ``(n, h, w)`` or ``(n, h, w, 3)``; refuses NaN and infinite values, except that with
+    ``blank_panels`` an image that is NaN everywhere is allowed (an empty panel)."""
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3):
         raise ValueError(f"expected images of shape (n, h, w), (n, h, w, 1) or (n, h, w, 3), got {images.shape}")
+    if blank_panels and np.issubdtype(images.dtype, np.floating):
+        blank = np.isnan(images).reshape(len(images), -1).all(axis=1)
+        checks.finite_array("images (NaN only as a whole blank panel)", images[~blank])
+    else:
+        checks.finite_array("images", images)
     return images
 
 
@@ -64,7 +72,8 @@ def image_grid(
     """A grid of images with optional per-panel titles.
 
     Args:
-        images: ``(n, h, w)``, ``(n, h, w, 1)`` or ``(n, h, w, 3)``.
+        images: ``(n, h, w)``, ``(n, h, w, 1)`` or ``(n, h, w, 3)``, finite; an image that is NaN everywhere is
+            drawn as a blank panel (e.g. a map without an OIP). Any other NaN or infinite value is refused.
         titles: one title per image.
         ncols: panels per row.
         shared_scale: one colour scale for all panels (so brightness compares across panels) with one
@@ -73,22 +82,23 @@ def image_grid(
         suptitle: the figure's title.
         panel_size: inches per panel.
     """
-    images = _as_displayable(images)
+    images = _as_displayable(images, blank_panels=True)
     n = len(images)
     if n == 0:
         raise ValueError("image_grid needs at least one image")
     if titles is not None and len(titles) != n:
         raise ValueError(f"got {len(titles)} titles for {n} images")
-    if ncols < 1:
-        raise ValueError(f"ncols must be >= 1, got {ncols}")
+    ncols = checks.integer("ncols", ncols, 1)
+    vmin = None if vmin is None else checks.real("vmin", vmin)
+    vmax = None if vmax is None else checks.real("vmax", vmax)
     rgb = images.ndim == 4
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     if vmin is not None or vmax is not None:
         shared_scale = True
-    if shared_scale and not rgb:
-        vmin = float(np.min(images)) if vmin is None else vmin
-        vmax = float(np.max(images)) if vmax is None else vmax
+    if shared_scale and not rgb and not np.isnan(images).all():
+        vmin = float(np.nanmin(images)) if vmin is None else vmin  # blank (NaN) panels do not count
+        vmax = float(np.nanmax(images)) if vmax is None else vmax
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(panel_size * ncols + (0.8 if colorbar else 0), panel_size * nrows + 0.5), squeeze=False
     )
@@ -123,6 +133,7 @@ def digit_gallery(
 ) -> Figure:
     """One row per class with ``per_class`` randomly chosen examples (seeded), the class on the left."""
     images = _as_displayable(images)
+    per_class = checks.integer("per_class", per_class, 1)
     labels = np.asarray(labels)
     if len(images) != len(labels):
         raise ValueError(f"got {len(images)} images but {len(labels)} labels")
@@ -186,11 +197,10 @@ def tile_maps(maps: np.ndarray, ncols: int = 16, gap: int = 1) -> np.ndarray:
     Returns ``(rows * (h + gap) - gap, ncols * (w + gap) - gap)`` float array; e.g. (31, 63) for 128 maps
     of 3x3 in 16 columns.
     """
-    maps = np.asarray(maps, dtype=np.float64)
+    maps = checks.finite_array("maps", np.asarray(maps, dtype=np.float64))
     if maps.ndim != 3:
         raise ValueError(f"expected maps of shape (h, w, n_maps), got {maps.shape}")
-    if ncols < 1 or gap < 0:
-        raise ValueError(f"need ncols >= 1 and gap >= 0, got ncols={ncols}, gap={gap}")
+    ncols, gap = checks.integer("ncols", ncols, 1), checks.integer("gap", gap, 0)
     h, w, n = maps.shape
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -247,21 +257,9 @@ def similarity_heatmap(
 
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 100) -> Path:
-    """Write ``fig`` to ``path`` atomically (a temporary file in the same folder, then a rename).
+    """Write ``fig`` to ``path`` atomically (:func:`helpers.files.atomic_write`: a temporary file in the same
+    folder, then a rename), replacing an existing file.
 
     A crash never leaves a half-written picture; the format follows the suffix (``.png``, ``.svg``, ...).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight"), overwrite=True)

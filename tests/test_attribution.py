@@ -196,11 +196,11 @@ def test_errors(cnn, x28):
         AT.grad_cam(cnn, x28, 0, layer_name="Dense_1")
     with pytest.raises(ValueError, match=r"baseline must be None, a number, one image of shape \(28, 28, 1\)"):
         AT.integrated_gradients(cnn, x28, 0, baseline=np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="n_steps must be a positive integer"):
+    with pytest.raises(ValueError, match="n_steps must be an integer >= 1, got 0"):
         AT.integrated_gradients(cnn, x28, 0, n_steps=0)
-    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 1, got 0"):
         AT.smoothgrad(cnn, x28, 0, n_samples=0)
-    with pytest.raises(ValueError, match="noise_level must be >= 0"):
+    with pytest.raises(ValueError, match="noise_level must be a finite number >= 0, got -0.1"):
         AT.smoothgrad(cnn, x28, 0, noise_level=-0.1)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         AT.saliency(cnn, x28, 0, batch_size=0)
