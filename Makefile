@@ -34,8 +34,12 @@ run: $(STAMP)
 retrain: $(STAMP)
 	$(BIN)/python scripts/retrain.py
 
+# JupyterLab on the notebooks, opened on notebooks/00_start_here.md (docs/lab/overrides.json: Markdown opens
+# rendered, no news fetched); kernels import helpers first (docs/lab/ipython_kernel_config.py, copied into the
+# environment), which keeps TensorFlow's C++ start-up lines out of the notebooks.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	@mkdir -p $(VENV)/etc/ipython && cp docs/lab/ipython_kernel_config.py $(VENV)/etc/ipython/
+	$(BIN)/jupyter lab --LabApp.app_settings_dir="$(CURDIR)/docs/lab" notebooks/00_start_here.md
 
 book: $(STAMP)
 	@$(BIN)/python docs/book/build.py build/book

@@ -10,6 +10,7 @@
 - ``distributions``: limiting distributions, maximum entropy, extreme values (notebook 11)
 - ``explorer``: an ipywidgets OIP explorer over plain, tested logic
 - ``plotting``: image grids, galleries, contrast enhancement, curves, atomic figure saving
+- ``startup``: a quiet TensorFlow import (known C++ start-up lines filtered, others shown)
 - ``checks``: argument checks (integers, finite numbers and arrays, nodes) with messages naming what is valid
 
 Modules are imported explicitly, e.g. ``from helpers import data, plotting``.
@@ -17,8 +18,16 @@ Modules are imported explicitly, e.g. ``from helpers import data, plotting``.
 
 import os as _os
 
-# TensorFlow reads this once, at import: keep its C++ start-up chatter out of notebook outputs unless the
-# user has chosen a level. Set here because notebooks import helpers before TensorFlow.
+# TensorFlow reads these once, at import; set here because notebooks import helpers before TensorFlow. The level
+# keeps TensorFlow's C++ info lines out of notebook outputs unless the user has chosen one; Keras runs on
+# TensorFlow. The lines TensorFlow writes before it reads the level (absl's "All log messages before ...", oneDNN,
+# no CUDA driver, cuInit) are filtered by helpers.startup: the next `import tensorflow` (also inside
+# `import keras`) is quiet, and any other line it writes still shows.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from helpers import startup as _startup  # noqa: E402
+
+_startup.install()
 
 __version__ = "0.1.0"

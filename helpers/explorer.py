@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from helpers import oip, plotting
+from helpers import files, oip, plotting
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -44,6 +44,18 @@ SCALE_CHOICES = oip.DEFAULT_SCALES
 """The length scales (grid sizes of the start's random fluctuations) the explorer offers, coarse to fine."""
 
 VALID_KINDS = ("conv", "dense", "class")
+
+OVERWRITE_HINT = "tick the 'overwrite' box"
+"""How a widget user allows :meth:`OIPExplorer.save` to replace a file (part of its error message)."""
+
+NODE_BOX_WIDTH = "130px"
+"""Width of the explorer's row/col boxes, label included: room for three digits and the arrows."""
+
+SCALE_BOX_MIN_WIDTH = "76px"
+"""Least width of a start-scale checkbox: the box and the whole label, e.g. "28x28"."""
+
+NO_PATTERN = "no pattern:\nno reaction to this start\n(the objective stayed 0;\ntry another seed\nor other scales)"
+"""What the pattern panels of :func:`result_figure` say when the target did not react (objective never > 0)."""
 
 
 # ------------------------------------------------------------------------------------------------ layers
@@ -286,6 +298,10 @@ def result_figure(
 ) -> "Figure":
     """Start, pattern (plain and contrast-enhanced) and loss curve of one OIP, in one row of four panels.
 
+    A map whose objective never became positive (``result.reacted`` is False) has no pattern: its image is the
+    start, merely blurred by the damping. Its pattern panels then stay empty and say so (:data:`NO_PATTERN`),
+    so that the start is never mistaken for a result.
+
     Args:
         result: from :func:`run_settings` (or :func:`helpers.oip.run_oip`; ``image_index`` picks the image).
         standardizer: show the start and the plain pattern in pixel units (``standardizer.invert``);
@@ -305,18 +321,30 @@ def result_figure(
     if title is None:
         title = f"{result.layer_name}, index {map_index}" + ("" if result.node is None else f", node {result.node}")
     curve = result.losses[:, image_index]
+    reacted = bool(result.reacted[image_index])
     fig, axes = plt.subplots(1, 4, figsize=(12, 3), gridspec_kw={"width_ratios": [1, 1, 1, 1.5]})
     start_ax, plain_ax, enhanced_ax, loss_ax = axes
-    for ax, image, name in ((start_ax, result.initial[image_index], "start"),
-                            (plain_ax, result.images[image_index], "pattern (plain)")):
+    panels = [(start_ax, result.initial[image_index], "start")]
+    if reacted:
+        panels.append((plain_ax, result.images[image_index], "pattern (plain)"))
+    for ax, image, name in panels:
         shown, kwargs = _displayable(image, standardizer)
         mappable = ax.imshow(shown, **kwargs)
         if "cmap" in kwargs:
             fig.colorbar(mappable, ax=ax, fraction=0.046, pad=0.04, label=unit)
         ax.set_title(name, fontsize=10)
-    enhanced = plotting.enhance_contrast(result.images[image_index])
-    enhanced_ax.imshow(enhanced[..., 0] if enhanced.shape[-1] == 1 else enhanced, cmap="gray", vmin=0, vmax=1)
-    enhanced_ax.set_title("pattern (contrast 1-99 %)", fontsize=10)
+    if reacted:
+        enhanced = plotting.enhance_contrast(result.images[image_index])
+        enhanced_ax.imshow(enhanced[..., 0] if enhanced.shape[-1] == 1 else enhanced, cmap="gray", vmin=0, vmax=1)
+        enhanced_ax.set_title("pattern (contrast 1-99 %)", fontsize=10)
+    else:
+        plain_ax.set_title("pattern (plain)", fontsize=10)
+        enhanced_ax.set_title("pattern (contrast 1-99 %)", fontsize=10)
+        for ax in (plain_ax, enhanced_ax):
+            ax.set_facecolor("#f2f2f2")
+            ax.set_aspect("equal")
+            ax.text(0.5, 0.5, NO_PATTERN, ha="center", va="center", fontsize=9, color="#a00000",
+                    transform=ax.transAxes, wrap=True)
     for ax in axes[:3]:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -332,7 +360,7 @@ def result_figure(
         loss_ax.legend(fontsize=8, loc="lower right")
     fig.suptitle(f"{title} — step {result.steps_run}"
                  + (f" of {n_steps}" if n_steps and n_steps != result.steps_run else "")
-                 + f", objective {float(curve[-1]):.4g}")
+                 + f", objective {float(curve[-1]):.4g}" + ("" if reacted else " — no pattern found"))
     fig.tight_layout()
     return fig
 
@@ -342,6 +370,7 @@ def save_result_png(
     path: str | Path,
     overwrite: bool = False,
     dpi: int = 100,
+    hint: str = "pass overwrite=True",
     **figure_kwargs,
 ) -> Path:
     """Save a figure, or the :func:`result_figure` of a result, as a PNG, atomically.
@@ -350,9 +379,10 @@ def save_result_png(
         fig_or_result: a Matplotlib figure, or an OIPResult (its figure is built with ``figure_kwargs``, e.g.
             ``standardizer=`` and ``title=``, saved and closed).
         path: the file; must end in ``.png``.
-        overwrite: replace an existing file (otherwise FileExistsError naming it).
+        overwrite: replace an existing file (otherwise FileExistsError naming it and ``hint``).
+        hint: how the user allows replacing, for the error message (the widget: its checkbox).
 
-    Returns the path written.
+    Returns the path written (:func:`helpers.files.atomic_write`: a temporary file, then a rename).
     """
     import matplotlib.pyplot as plt
 
@@ -361,17 +391,21 @@ def save_result_png(
         raise ValueError(f"{path}: PNG files need the suffix .png, got {path.suffix or 'none'!r}")
     if path.is_dir():
         raise ValueError(f"{path} is a folder; give a file name ending in .png")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+    if figure_kwargs and not isinstance(fig_or_result, oip.OIPResult):
+        raise ValueError(f"figure keywords {sorted(figure_kwargs)} apply only when saving an OIPResult, not a figure")
+    files.check_overwrite([path], overwrite, hint)
+
+    def write(fig: "Figure") -> Path:
+        return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png"),
+                                  overwrite=overwrite, hint=hint)
+
     if isinstance(fig_or_result, oip.OIPResult):
         fig = result_figure(fig_or_result, **figure_kwargs)
         try:
-            return plotting.save_figure(fig, path, dpi=dpi)
+            return write(fig)
         finally:
             plt.close(fig)
-    if figure_kwargs:
-        raise ValueError(f"figure keywords {sorted(figure_kwargs)} apply only when saving an OIPResult, not a figure")
-    return plotting.save_figure(fig_or_result, path, dpi=dpi)
+    return write(fig_or_result)
 
 
 def figure_png(fig: "Figure", dpi: int = 80) -> bytes:
@@ -409,9 +443,13 @@ class OIPExplorer:
         self.map_index = w.IntSlider(0, min=0, max=default.n_maps - 1, description="map", continuous_update=False,
                                      style=style)
         self.use_node = w.Checkbox(False, description="one node (row, col)", indent=False)
-        self.node_row = w.BoundedIntText(0, min=0, max=0, description="row", layout=w.Layout(width="110px"))
-        self.node_col = w.BoundedIntText(0, min=0, max=0, description="col", layout=w.Layout(width="110px"))
-        self.scale_boxes = [w.Checkbox(True, description=f"{r}x{c}", indent=False, layout=w.Layout(width="60px"))
+        # the description takes only the width it needs, so the number box keeps room for its digits
+        self.node_row = w.BoundedIntText(0, min=0, max=0, description="row", style=style,
+                                         layout=w.Layout(width=NODE_BOX_WIDTH))
+        self.node_col = w.BoundedIntText(0, min=0, max=0, description="col", style=style,
+                                         layout=w.Layout(width=NODE_BOX_WIDTH))
+        self.scale_boxes = [w.Checkbox(True, description=f"{r}x{c}", indent=False,
+                                       layout=w.Layout(width="auto", min_width=SCALE_BOX_MIN_WIDTH))
                             for r, c in SCALE_CHOICES]
         self.amplitude_boxes = [w.BoundedFloatText(a, min=0.01, max=10.0, step=0.05, layout=w.Layout(width="70px"))
                                 for a in oip.DEFAULT_AMPLITUDES]
@@ -427,7 +465,7 @@ class OIPExplorer:
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
         self.progress = w.IntProgress(0, min=0, max=1, description="steps")
         self.status = w.HTML("choose a target and press Run")
-        self.image = w.Image(format="png")
+        self.image = w.Image(format="png", layout=w.Layout(display="none"))  # shown with the first result
         self.filename = w.Text("oip.png", description="file", style=style)
         self.overwrite = w.Checkbox(False, description="overwrite", indent=False, layout=w.Layout(width="100px"))
         self.save_button = w.Button(description="Save PNG", icon="save", disabled=True)
@@ -490,6 +528,7 @@ class OIPExplorer:
             self.image.value = figure_png(fig)
         finally:
             plt.close(fig)
+        self.image.layout.display = None
 
     def run(self) -> oip.OIPResult:
         """Run the current settings, updating the progress bar, the status line and the figure."""
@@ -520,7 +559,7 @@ class OIPExplorer:
         if self.result is None:
             raise ValueError("nothing to save yet: press Run first")
         target = save_result_png(self.result, self.filename.value if path is None else path,
-                                 overwrite=self.overwrite.value, standardizer=self.standardizer,
+                                 overwrite=self.overwrite.value, hint=OVERWRITE_HINT, standardizer=self.standardizer,
                                  title=describe_target(self.model, self.result_settings))
         self.status.value = f"saved {target}"
         return target

@@ -247,3 +247,18 @@ def test_search_index_covers_every_page(book):
     index = (out / "searchindex.js").read_text(encoding="utf-8")
     for p in NOTEBOOKS:
         assert f'"notebooks/{p.stem}"' in index, f"{p.stem} is not in the search index"
+
+
+# ------------------------------------------------------------------------------- the JupyterLab start page
+
+
+def test_lab_opens_on_a_start_page_that_links_every_notebook():
+    start = ROOT / "notebooks" / "00_start_here.md"
+    links = re.findall(r"\]\((\d\d_[a-z0-9_]+\.ipynb)\)", start.read_text(encoding="utf-8"))
+    assert set(links) >= {p.name for p in NOTEBOOKS}, "the start page does not link every notebook"
+    assert all((start.parent / link).exists() for link in links), "the start page links a missing notebook"
+    assert links[0] == NOTEBOOKS[0].name, "the start page should first say where to begin: notebook 01"
+    lab = re.search(r"^lab:.*?(?=^\S)", (ROOT / "Makefile").read_text() + "\nend", re.M | re.S).group(0)
+    assert "notebooks/00_start_here.md" in lab and "docs/lab" in lab
+    overrides = json.loads((ROOT / "docs/lab/overrides.json").read_text())
+    assert overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]["markdown"] == "Markdown Preview"

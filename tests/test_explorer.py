@@ -139,6 +139,7 @@ def test_result_figure_has_titled_panels(toy):
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[:4] == ["start", "pattern (plain)", "pattern (contrast 1-99 %)", "loss curve"]
     assert len(fig.axes) == 6  # four panels and two colour bars (start, plain pattern)
+    assert result.reacted[0] and not fig.axes[1].texts and len(fig.axes[1].images) == 1  # a real pattern
     assert fig.axes[3].get_xlabel() == "ascent step" and fig.axes[3].get_ylabel() == "objective (activation)"
     np.testing.assert_allclose(fig.axes[3].lines[0].get_ydata(), result.losses[:, 0])
     assert fig._suptitle.get_text().startswith("conv_b, map 1 — step 30, objective ")
@@ -163,6 +164,8 @@ def test_save_result_png_is_atomic_and_refuses_to_overwrite(toy, tmp_path):
     fig = explorer.result_figure(result)
     with pytest.raises(FileExistsError, match=r"oip\.png already exists; pass overwrite=True"):
         explorer.save_result_png(fig, path)
+    with pytest.raises(FileExistsError, match=r"oip\.png already exists; tick the box to replace it"):
+        explorer.save_result_png(result, path, hint="tick the box", title="refused before the figure is built")
     assert path.read_bytes() == before
     explorer.save_result_png(fig, path, overwrite=True, dpi=30)
     assert path.read_bytes() != before and path.read_bytes()[:8] == PNG
@@ -222,6 +225,9 @@ def test_widget_run_and_save(toy, tmp_path):
     before = saved.read_bytes()
     ui.save_button.click()  # refused: shown in the status line, the file is unchanged
     assert "error:" in ui.status.value and "explorer.png already exists" in ui.status.value
+    # the widget user is told about the checkbox, not about a keyword argument
+    assert "tick the &#x27;overwrite&#x27; box to replace it" in ui.status.value
+    assert "overwrite=True" not in ui.status.value
     assert saved.read_bytes() == before
     ui.overwrite.value = True
     ui.save_button.click()
@@ -231,3 +237,50 @@ def test_widget_run_and_save(toy, tmp_path):
         box.value = False
     ui.run_button.click()  # bad input: an error message, no crash, the last result kept
     assert "no length scale selected" in ui.status.value and ui.result is not None and not ui.run_button.disabled
+
+
+def _dead_map_model() -> keras.Model:
+    """The toy model with map 0 of conv_b switched off (bias -100: its ReLU output is 0 for any input)."""
+    model = _toy_model()
+    kernel, bias = model.get_layer("conv_b").get_weights()
+    bias[0] = -100.0
+    model.get_layer("conv_b").set_weights([kernel, bias])
+    return model
+
+
+def test_a_target_that_did_not_react_shows_no_pattern():
+    dead = _dead_map_model()
+    result = explorer.run_settings(dead, explorer.ExplorerSettings("conv_b", 0, n_steps=12))
+    assert not result.reacted[0] and np.all(result.losses == 0)
+    assert not np.allclose(result.images, result.initial)  # the damping blurred the start: it would pass for a result
+    fig = explorer.result_figure(result, standardizer=Standardizer(33.3, 78.6))
+    start_ax, plain_ax, enhanced_ax, loss_ax = fig.axes[:4]
+    assert [ax.get_title() for ax in (start_ax, plain_ax, enhanced_ax, loss_ax)] == [
+        "start", "pattern (plain)", "pattern (contrast 1-99 %)", "loss curve"]
+    assert len(start_ax.images) == 1  # the start is still shown
+    for ax in (plain_ax, enhanced_ax):  # no image in the pattern panels, but the reason
+        assert not ax.images and [t.get_text() for t in ax.texts] == [explorer.NO_PATTERN]
+    assert "no reaction to this start" in explorer.NO_PATTERN
+    assert fig._suptitle.get_text().endswith("objective 0 — no pattern found")
+    assert len(fig.axes) == 5  # four panels and the start's colour bar
+
+
+def test_widget_layout_leaves_room_for_digits_and_labels(toy):
+    ui = explorer.oip_explorer(toy)
+    for box in (ui.node_row, ui.node_col):  # the label takes what it needs; the number box keeps the rest
+        assert box.style.description_width == "initial" and box.layout.width == explorer.NODE_BOX_WIDTH
+        assert int(box.layout.width.removesuffix("px")) >= 120
+    for box in ui.scale_boxes:  # "14x14" and "28x28" whole: a check box (about 20 px) and ~9 px per character
+        assert box.layout.width == "auto"
+        assert int(box.layout.min_width.removesuffix("px")) >= 20 + 9 * len(box.description)
+    assert [box.description for box in ui.scale_boxes] == ["3x3", "7x7", "14x14", "28x28"]
+
+
+def test_widget_shows_no_image_before_the_first_run():
+    dead = _dead_map_model()
+    ui = explorer.oip_explorer(dead)
+    assert ui.image.layout.display == "none" and not ui.image.value  # no broken-image icon
+    ui.layer.value, ui.map_index.value, ui.n_steps.value = "conv_b", 0, 12
+    ui.run_button.click()
+    assert ui.image.layout.display is None and bytes(ui.image.value)[:8] == PNG
+    assert "did not react to this start" in ui.status.value
