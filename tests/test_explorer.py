@@ -284,3 +284,25 @@ def test_widget_shows_no_image_before_the_first_run():
     ui.run_button.click()
     assert ui.image.layout.display is None and bytes(ui.image.value)[:8] == PNG
     assert "did not react to this start" in ui.status.value
+
+
+def test_notebook_12_explorer_cell_runs_alone_in_a_fresh_kernel():
+    """Notebook 12 says "run the next cell yourself": that cell must work without the cells before it."""
+    import json
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebooks = Path(__file__).resolve().parent.parent / "notebooks"
+    stored = json.loads((notebooks / "12_two_trainings_same_maps.ipynb").read_text(encoding="utf-8"))
+    cells = [c for c in stored["cells"] if c["cell_type"] == "code" and "explorer.oip_explorer(" in "".join(c["source"])]
+    assert len(cells) == 1, "notebook 12 should have one explorer cell"
+    alone = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("".join(cells[0]["source"]))])
+    NotebookClient(alone, kernel_name="python3", timeout=300,  # MNIST_OIP_FAST=1 is inherited (conftest.py)
+                   resources={"metadata": {"path": str(notebooks)}}).execute()
+    outputs = alone.cells[0].outputs
+    assert not [o for o in outputs if o.output_type == "error"]
+    shown = [o for o in outputs if o.output_type == "execute_result"]
+    assert len(shown) == 1 and "application/vnd.jupyter.widget-view+json" in shown[0]["data"], outputs
+    assert not [o for o in outputs if o.get("name") == "stderr"], "the explorer cell writes to stderr"
