@@ -193,3 +193,123 @@ def test_firing_fraction_counts_images_with_any_active_node():
     np.testing.assert_allclose(A.firing_fraction(np.array([[0.0, 1.0], [2.0, 0.0]])), [0.5, 0.5])  # dense layer
     with pytest.raises(ValueError, match="need activations"):
         A.firing_fraction(np.zeros((0, 3)))
+
+
+def test_nan_and_infinite_inputs_are_refused(cnn, x):
+    bad = x[:3].copy()
+    bad[1, 5, 6, 0] = np.nan
+    with pytest.raises(ValueError, match=r"x holds 1 NaN and 0 infinite value\(s\), the first at index \(1, 5, 6, 0\)"):
+        A.extract(cnn, bad, "Dense_1")
+    bad[1, 5, 6, 0] = -np.inf
+    with pytest.raises(ValueError, match=r"x holds 0 NaN and 1 infinite value\(s\).*valid: finite numbers only"):
+        A.extract_many(cnn, bad, ["Dense_1"])
+    with pytest.raises(ValueError, match=r"patterns holds 1 NaN"):
+        A.similarity_matrix(np.array([[1.0, np.nan], [0.0, 1.0]]))
+
+
+def test_cross_similarity_agrees_with_the_definitions():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(4, 3, 2)), rng.normal(size=(6, 3, 2))
+    fa, fb = a.reshape(4, -1), b.reshape(6, -1)
+    expected = (fa @ fb.T) / np.outer(np.linalg.norm(fa, axis=1), np.linalg.norm(fb, axis=1))
+    np.testing.assert_allclose(A.cross_similarity(a, b), expected, atol=1e-12)
+    np.testing.assert_allclose(A.cross_similarity(a, b, "correlation"), np.corrcoef(fa, fb)[:4, 4:], atol=1e-12)
+    with pytest.raises(ValueError, match="same size, got 6 and 5"):
+        A.cross_similarity(a, np.ones((2, 5)))
+
+
+def test_nearest_class_mean_accuracy():
+    # class means (4, 0) and (0, 1); test points are classified by the angle (cosine) or the distance (euclidean)
+    train = np.array([[3.0, 0.0], [5.0, 0.0], [0.0, 0.5], [0.0, 1.5]])
+    labels = np.array([0, 0, 1, 1])
+    test = np.array([[5.0, 1.0], [1.0, 5.0], [0.1, 0.0], [0.5, 0.6]])
+    assert A.nearest_class_mean_accuracy(train, labels, test, np.array([0, 1, 0, 1])) == 1.0
+    assert A.nearest_class_mean_accuracy(train, labels, test, np.array([0, 1, 0, 0])) == 0.75
+    # (1, 0.8) points nearer the first axis but lies nearer the mean (0, 1): cosine says 0, euclidean says 1
+    between = np.array([[1.0, 0.8]])
+    assert A.nearest_class_mean_accuracy(train, labels, between, np.array([0])) == 1.0
+    assert A.nearest_class_mean_accuracy(train, labels, between, np.array([1]), metric="euclidean") == 1.0
+    # correlation: the class whose mean pattern correlates best (Pearson over the values)
+    rng = np.random.default_rng(8)
+    train3, test3 = rng.normal(size=(40, 5)), rng.normal(size=(30, 5))
+    labels3, test_labels3 = np.arange(40) % 3, rng.integers(0, 3, 30)
+    means = np.stack([train3[labels3 == c].mean(axis=0) for c in range(3)])
+    predicted = np.corrcoef(test3, means)[:30, 30:].argmax(axis=1)
+    assert A.nearest_class_mean_accuracy(train3, labels3, test3, test_labels3, "correlation") == pytest.approx(
+        np.mean(predicted == test_labels3))
+    assert A.nearest_class_mean_accuracy(train, labels, np.zeros((1, 2)), np.array([0])) == 0.0  # no direction
+    with pytest.raises(ValueError, match="unknown metric 'manhattan'; valid: cosine, correlation, euclidean"):
+        A.nearest_class_mean_accuracy(train, labels, test, labels, metric="manhattan")
+    with pytest.raises(ValueError, match=r"test_labels must be integers, one per test pattern \(4\)"):
+        A.nearest_class_mean_accuracy(train, labels, test, labels[:3])
+    with pytest.raises(ValueError, match=r"classes \[1\] have no examples"):
+        A.nearest_class_mean_accuracy(train, np.array([0, 0, 2, 2]), test, labels)
+
+
+def test_paired_and_mean_pairwise_cosine():
+    a = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    b = np.array([[0.0, 2.0], [2.0, 2.0], [1.0, 0.0]])
+    np.testing.assert_allclose(A.paired_cosine(a, b)[:2], [0.0, 1.0], atol=1e-12)
+    assert np.isnan(A.paired_cosine(a, b)[2])
+    rng = np.random.default_rng(6)
+    patterns = rng.normal(size=(7, 3, 3))
+    flat = patterns.reshape(7, -1)
+    unit = flat / np.linalg.norm(flat, axis=1, keepdims=True)
+    cosines = unit @ unit.T
+    assert A.mean_pairwise_cosine(patterns) == pytest.approx(cosines[np.triu_indices(7, 1)].mean(), abs=1e-12)
+    assert A.mean_pairwise_cosine(np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 0.0]])) == pytest.approx(1.0)  # zero skipped
+    assert A.mean_pairwise_cosine(np.array([[1.0, 0.0], [-1.0, 0.0]])) == pytest.approx(-1.0)
+    assert np.isnan(A.mean_pairwise_cosine(np.array([[1.0, 0.0], [0.0, 0.0]])))
+    with pytest.raises(ValueError, match=r"patterns must be k >= 2 patterns"):
+        A.mean_pairwise_cosine(np.ones((1, 3)))
+    with pytest.raises(ValueError, match="same number of patterns of the same size"):
+        A.paired_cosine(a, b[:2])
+
+
+def test_profile_and_pattern_correlation():
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=(3, 50)), rng.normal(size=(4, 50))
+    b[1] = 2 * a[2] + 1  # map 1 of b responds like map 2 of a
+    b[3] = 5.0  # a map that never changes
+    corr = A.profile_correlation(a, b)
+    assert corr.shape == (3, 4)
+    np.testing.assert_allclose(corr[:, :3], np.corrcoef(a, b[:3])[:3, 3:], atol=1e-12)
+    assert corr[2, 1] == pytest.approx(1.0) and np.all(corr[:, 3] == 0)  # undefined correlation -> 0
+    with pytest.raises(ValueError, match=r"same n_items >= 2, got shapes \(3, 50\) and \(4, 49\)"):
+        A.profile_correlation(a, b[:, :49])
+    images_a, images_b = rng.normal(size=(5, 6, 6, 1)), rng.normal(size=(5, 6, 6, 1))
+    images_b[0] = -3 * images_a[0] + 2
+    r = A.pattern_correlation(images_a, images_b)
+    expected = [np.corrcoef(p.ravel(), q.ravel())[0, 1] for p, q in zip(images_a, images_b)]
+    np.testing.assert_allclose(r, expected, atol=1e-12)
+    assert r[0] == pytest.approx(-1.0)
+    assert np.isnan(A.pattern_correlation(np.ones((1, 4, 4)), images_a[:1, :4, :4, 0]))[0]
+    with pytest.raises(ValueError, match="images_a and images_b must have the same shape"):
+        A.pattern_correlation(images_a, images_b[:4])
+
+
+def test_top_examples_are_the_images_that_drive_a_map_most(cnn, x):
+    maps = A.extract(cnn, x, "Conv2D_2")[..., 5]  # (23, 11, 11)
+    indices, values = A.top_examples(cnn, "Conv2D_2", x, 5, k=4, batch_size=7)
+    means = maps.mean(axis=(1, 2))
+    np.testing.assert_array_equal(indices, np.argsort(-means)[:4])
+    np.testing.assert_allclose(values, means[indices], rtol=1e-5)
+    assert np.all(np.diff(values) <= 0)
+    node_indices, node_values = A.top_examples(cnn, "Conv2D_2", x, 5, k=3, node=(4, 7))
+    np.testing.assert_array_equal(node_indices, np.argsort(-maps[:, 4, 7], kind="stable")[:3])
+    np.testing.assert_allclose(node_values, maps[node_indices, 4, 7], rtol=1e-5)
+    units = A.extract(cnn, x, "Dense_1")[:, 2]
+    unit_indices, _ = A.top_examples(cnn, "Dense_1", x, 2, k=23)
+    np.testing.assert_array_equal(unit_indices, np.argsort(-units, kind="stable"))
+    with pytest.raises(ValueError, match=r"map_index must be an integer in 0\.\.7, got 8"):
+        A.top_examples(cnn, "Conv2D_2", x, 8)
+    with pytest.raises(ValueError, match=r"map_index must be an integer in 0\.\.7, got 2\.0"):
+        A.top_examples(cnn, "Conv2D_2", x, 2.0)
+    with pytest.raises(ValueError, match=r"k must be an integer in 1\.\.23, got 24"):
+        A.top_examples(cnn, "Conv2D_2", x, 1, k=24)
+    with pytest.raises(ValueError, match=r"node \(11, 0\) is outside the 11x11 maps of layer 'Conv2D_2'"):
+        A.top_examples(cnn, "Conv2D_2", x, 1, node=(11, 0))
+    with pytest.raises(ValueError, match="'Dense_1' is dense: it has no nodes"):
+        A.top_examples(cnn, "Dense_1", x, 1, node=(0, 0))
+    with pytest.raises(ValueError, match="images has dtype uint8"):
+        A.top_examples(cnn, "Dense_1", np.zeros((3, 28, 28, 1), np.uint8), 1)

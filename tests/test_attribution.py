@@ -1,7 +1,7 @@
 """helpers.attribution: each method against a case with a known answer, batching, the sanity-check tools, errors.
 
-Small seeded models only (no committed model): a linear model, a conv net whose Grad-CAM reduces to CAM, and a
-slim version of the series' CNN.
+Small seeded models (a linear model, a cubic model whose gradient is known, a conv net whose Grad-CAM reduces to
+CAM, a slim version of the series' CNN) and, for the sanity check, the committed trained model.
 """
 
 import keras
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import attribution as AT
+from helpers import data
 from helpers import model as M
 
 
@@ -32,9 +33,26 @@ def _cam_net(seed: int = 0) -> keras.Model:
     return keras.Model(inputs, logits, name="cam_net")
 
 
+def _cubic() -> keras.Model:
+    """score = sum(x^3) / 3 on 6x6 grey images (one class): its gradient is x^2, pixel by pixel."""
+    inputs = keras.Input((6, 6, 1), name="image")
+    cubed = keras.layers.Multiply(name="cube")([inputs, inputs, inputs])
+    flat = keras.layers.Flatten(name="Flatten")(cubed)
+    score = keras.layers.Dense(1, use_bias=False, name="score", kernel_initializer=keras.initializers.Constant(1 / 3))(flat)
+    return keras.Model(inputs, score, name="cubic")
+
+
 @pytest.fixture(scope="module")
 def linear():
     return _linear()
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """The committed model and eight standardized test digits with their labels."""
+    model, _, standardizer = M.load_model()
+    (_, _), (x_test, y_test) = data.load_mnist(verify_checksums=False)
+    return model, standardizer.apply(x_test[:8]), y_test[:8].astype(np.int64)
 
 
 @pytest.fixture(scope="module")
@@ -165,10 +183,56 @@ def test_rank_correlation():
         AT.rank_correlation(a, a, mask=mask[:, :3])
 
 
-def test_attribution_of_the_trained_direction_differs_from_a_random_model(cnn, x28):
-    trained = AT.saliency(cnn, x28, 2)
-    rough = AT.saliency(AT.randomized_copy(cnn, seed=0), x28, 2)
-    assert np.all(AT.rank_correlation(trained, rough) < 0.9)
+def test_attribution_of_the_trained_model_differs_from_a_random_model(trained):
+    model, x, y = trained
+    grads = AT.saliency(model, x, y)
+    np.testing.assert_allclose(AT.rank_correlation(grads, AT.saliency(model, x, y), absolute=False), 1.0)
+    rough = AT.saliency(AT.randomized_copy(model, seed=0), x, y)
+    # fresh weights: the signed pixel ranking of the trained model is gone (|rho| ~ 0.05 measured)
+    assert np.abs(AT.rank_correlation(grads, rough, absolute=False)).mean() < 0.25
+    # cascading: re-initializing more layers destroys more (|saliency| ranks: ~0.84 top layer only, ~0.69 all)
+    top_only = AT.saliency(AT.randomized_copy(model, from_layer="Dense_2", seed=0), x, y)
+    assert AT.rank_correlation(grads, top_only).mean() > AT.rank_correlation(grads, rough).mean() + 0.05
+
+
+def test_smoothgrad_noise_is_a_fraction_of_each_images_value_range():
+    """For score = sum(x^3)/3 the gradient is x^2, so SmoothGrad averages (x + noise)^2 = x^2 + sigma^2: the pixels at
+    0 measure sigma^2, which must be (noise_level x (max - min) of that image)^2."""
+    cubic = _cubic()
+    x = np.zeros((2, 6, 6, 1), np.float32)
+    x[0, 0, 0], x[1, 0, 0], x[1, 5, 5] = 2.0, 5.0, -3.0  # value ranges 2 and 8
+    smooth = AT.smoothgrad(cubic, x, 0, n_samples=4000, noise_level=0.15, seed=0, target_layer="score")
+    np.testing.assert_allclose(AT.saliency(cubic, x, 0, target_layer="score"), x**2, rtol=1e-6)  # the premise
+    background = np.ones((6, 6, 1), bool)
+    background[0, 0] = background[5, 5] = False
+    for image, value_range in zip(smooth, (2.0, 8.0)):
+        sigma2 = (0.15 * value_range) ** 2
+        assert image[background].mean() == pytest.approx(sigma2, rel=0.03)
+    assert smooth[0, 0, 0, 0] == pytest.approx(4.0 + (0.15 * 2.0) ** 2, rel=0.05)
+
+
+def _bilinear_half_pixel(coarse: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Reference bilinear resize of (n, h, w) to (n, H, W): half-pixel centres, clamped at the edges."""
+    n, h, w = coarse.shape
+
+    def weights(out: int, inp: int) -> np.ndarray:
+        src = np.clip((np.arange(out) + 0.5) * inp / out - 0.5, 0, inp - 1)
+        low = np.floor(src).astype(int)
+        high = np.minimum(low + 1, inp - 1)
+        matrix = np.zeros((out, inp))
+        matrix[np.arange(out), low] += 1 - (src - low)
+        matrix[np.arange(out), high] += src - low
+        return matrix
+
+    rows, cols = weights(size[0], h), weights(size[1], w)
+    return np.einsum("Hh,nhw,Ww->nHW", rows, coarse, cols)
+
+
+def test_grad_cam_upsampling_is_bilinear_from_the_coarse_map(cnn, x28):
+    coarse = AT.grad_cam(cnn, x28, np.arange(7), upsample=False)  # (7, 3, 3)
+    fine = AT.grad_cam(cnn, x28, np.arange(7))
+    assert coarse.max() > 0
+    np.testing.assert_allclose(fine, _bilinear_half_pixel(coarse, (28, 28)), rtol=1e-4, atol=1e-5 * coarse.max())
 
 
 def test_errors(cnn, x28):
@@ -208,3 +272,27 @@ def test_errors(cnn, x28):
         AT.randomized_copy(cnn, from_layer="Dense_7")
     with pytest.raises(ValueError, match=r"attributions must have the shape of x"):
         AT.completeness_gap(cnn, np.zeros((7, 28, 28)), x28, 0)
+
+
+def test_nan_and_infinite_inputs_are_refused(cnn, x28):
+    with pytest.raises(ValueError, match=r"baseline holds 1 NaN and 0 infinite value\(s\).*valid: finite numbers only"):
+        AT.integrated_gradients(cnn, x28, 0, baseline=float("nan"))
+    image = np.zeros((28, 28, 1), np.float32)
+    image[3, 4] = np.inf
+    with pytest.raises(ValueError, match=r"baseline holds 0 NaN and 1 infinite value\(s\), the first at index \(3, 4, 0\)"):
+        AT.integrated_gradients(cnn, x28, 0, baseline=image)
+    with pytest.raises(ValueError, match=r"baseline holds 1 NaN"):
+        AT.completeness_gap(cnn, np.zeros_like(x28), x28, 0, baseline=float("nan"))
+    bad = x28.copy()
+    bad[2, 0, 0] = np.nan
+    for method in (AT.saliency, AT.smoothgrad, AT.grad_cam, AT.integrated_gradients, AT.class_scores):
+        with pytest.raises(ValueError, match=r"x holds 1 NaN and 0 infinite value\(s\), the first at index \(2, 0, 0, 0\)"):
+            method(cnn, bad, 0)
+    with pytest.raises(ValueError, match=r"n_steps must be an integer >= 1, got 2\.5"):
+        AT.integrated_gradients(cnn, x28, 0, n_steps=2.5)
+    with pytest.raises(ValueError, match=r"noise_level must be a finite number >= 0, got nan"):
+        AT.smoothgrad(cnn, x28, 0, noise_level=float("nan"))
+    maps = np.ones((1, 2, 2))
+    maps[0, 1, 1] = np.nan
+    with pytest.raises(ValueError, match=r"a holds 1 NaN and 0 infinite value\(s\), the first at index \(0, 1, 1\)"):
+        AT.rank_correlation(maps, np.ones((1, 2, 2)))

@@ -139,3 +139,28 @@ def test_standardizer_keeps_channel_axis_and_rejects_bad_shapes():
         Standardizer.from_dict({"mean": 1.0})
     with pytest.raises(ValueError, match="empty"):
         Standardizer.fit(np.zeros((0, 28, 28), np.uint8))
+
+
+def test_an_idx_header_whose_shape_overflows_is_a_clear_error(tmp_path):
+    # 3 dimensions of 2^32 - 1: the product overflows 64 bits (and wrapped around with NumPy integers)
+    path = tmp_path / "huge-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(bytes([0, 0, 8, 3]) + (2**32 - 1).to_bytes(4, "big") * 3 + bytes(100))
+    with pytest.raises(MnistDataError, match=r"truncated: the header announces shape \(4294967295, 4294967295, "
+                                             r"4294967295\) \(79228162458924105385300197375 bytes\) but only 100 bytes"):
+        read_idx(path)
+    # 2^31 x 2^31 x 4 = 2^64 wraps to 0 in int64 arithmetic: it must not pass as an empty payload
+    path.unlink()
+    with gzip.open(path, "wb") as f:
+        f.write(bytes([0, 0, 8, 3]) + (2**31).to_bytes(4, "big") * 2 + (4).to_bytes(4, "big"))
+    with pytest.raises(MnistDataError, match=r"truncated: the header announces shape \(2147483648, 2147483648, 4\) "
+                                             r"\(18446744073709551616 bytes\) but only 0 bytes"):
+        read_idx(path)
+
+
+def test_sha256_of_is_the_one_helper_in_files():
+    from helpers import files
+
+    assert data.sha256_of is files.sha256_of
+    path = data.DATA_DIR / "t10k-labels-idx1-ubyte.gz"
+    assert data.sha256_of(path) == data.MNIST_SHA256[path.name]

@@ -15,25 +15,71 @@ def test_fast_path_reads_the_environment(monkeypatch):
 
 
 def test_setup_device_auto_reports_what_is_in_use(capsys):
+    import tensorflow as tf
+
+    visible = tf.config.list_physical_devices("GPU")
     info = device.setup_device("auto", verbose=True)
-    assert info.device in ("cpu", "gpu")
-    assert (info.device == "gpu") == bool(info.gpus)
-    assert f"device: {info.device.upper()}" in capsys.readouterr().out
+    assert info.device == ("gpu" if visible else "cpu")
+    assert info.gpus == tuple(g.name.replace("/physical_device:", "") for g in visible)
+    assert info.memory_growth == bool(visible)
+    assert capsys.readouterr().out == info.describe() + "\n"
+    assert info.describe().startswith(f"device: {info.device.upper()}")
+
+
+class _FakeGPU:
+    def __init__(self, name: str):
+        self.name, self.device_type = name, "GPU"
+
+
+@pytest.fixture
+def two_fake_gpus(monkeypatch):
+    """TensorFlow sees two GPUs; what setup_device asks of it is recorded instead of done."""
+    import tensorflow as tf
+
+    calls = []
+    gpus = [_FakeGPU("/physical_device:GPU:0"), _FakeGPU("/physical_device:GPU:1")]
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: gpus if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config, "set_visible_devices", lambda devices, kind=None: calls.append(("visible", devices, kind)))
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth",
+                        lambda gpu, on: calls.append(("growth", gpu.name, on)))
+    return calls
+
+
+def test_gpu_branches_with_simulated_gpus(two_fake_gpus):
+    calls = two_fake_gpus
+    info = device.setup_device("auto")
+    assert (info.device, info.gpus, info.memory_growth) == ("gpu", ("GPU:0", "GPU:1"), True)
+    assert calls == [("growth", "/physical_device:GPU:0", True), ("growth", "/physical_device:GPU:1", True)]
+    assert "GPU memory growth: on" in info.describe()
+    calls.clear()
+    info = device.setup_device("gpu", memory_growth=False)
+    assert (info.device, info.memory_growth, calls) == ("gpu", False, [])
+    info = device.setup_device("cpu")
+    assert (info.device, info.gpus, info.memory_growth) == ("cpu", (), False)
+    assert calls == [("visible", [], "GPU")]  # the GPUs are hidden, no memory growth is set
 
 
 def test_setup_device_after_initialization_reports_instead_of_raising():
     import tensorflow as tf
 
-    tf.constant(1.0) + 1.0  # starts the runtime
-    info = device.setup_device("auto", intra_op_threads=1)
-    assert any("already initialized" in note for note in info.notes) or info.intra_op_threads == 1
+    tf.constant(1.0) + 1.0  # starts the runtime: thread counts are fixed from now on
+    before = tf.config.threading.get_intra_op_parallelism_threads()
+    info = device.setup_device("auto", intra_op_threads=before + 3)
+    assert info.notes == ("intra-op threads not applied: TensorFlow was already initialized (restart the kernel to "
+                          "change it)",)
+    assert info.intra_op_threads == before
+    assert "note: intra-op threads not applied" in info.describe()
+    assert device.setup_device("auto").notes == ()  # nothing requested, nothing to report
 
 
 def test_setup_device_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"device must be one of \('auto', 'cpu', 'gpu'\)"):
         device.setup_device("tpu")
-    with pytest.raises(ValueError, match="intra_op_threads"):
-        device.setup_device("cpu", intra_op_threads=-1)
+    for bad in (-1, 2.5, True, "4"):
+        with pytest.raises(ValueError, match=r"intra_op_threads must be a non-negative integer or None, got "):
+            device.setup_device("cpu", intra_op_threads=bad)
+    with pytest.raises(ValueError, match=r"inter_op_threads must be a non-negative integer or None, got -2"):
+        device.setup_device("cpu", inter_op_threads=-2)
 
 
 def test_gpu_request_without_gpu_is_a_clear_error():
@@ -54,5 +100,8 @@ def test_set_seeds_makes_numpy_and_tensorflow_repeatable():
     b = (np.random.rand(3), tf.random.uniform((3,)).numpy())
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
-    with pytest.raises(ValueError, match="seed"):
-        device.set_seeds(-1)
+    device.set_seeds(np.int64(7))  # NumPy integers are integers too
+    np.testing.assert_array_equal(np.random.rand(3), a[0])
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+            device.set_seeds(bad)

@@ -231,3 +231,45 @@ def test_extreme_value_fit_rejects_bad_input():
         distributions.fit_extreme_value(np.ones(20))
     with pytest.raises(ValueError, match="alpha must be in"):
         distributions.fit_extreme_value(np.arange(20.0), alpha=1.5)
+
+
+def test_bad_numbers_in_tails_and_extremes_are_refused():
+    with pytest.raises(ValueError, match=r"samples holds 1 NaN and 0 infinite value\(s\), the first at index \(3,\)"):
+        distributions.block_maxima(np.array([1.0, 2.0, 3.0, np.nan, 5.0, 6.0]), 2)
+    with pytest.raises(ValueError, match=r"samples holds 0 NaN and 1 infinite value\(s\)"):
+        distributions.block_maxima(np.array([1.0, np.inf]), 1)
+    with pytest.raises(ValueError, match=r"samples holds 1 NaN"):
+        distributions.hill_tail_index(np.r_[np.arange(1.0, 20.0), np.nan], 5)
+    # the 4 largest samples tie: log(X_(i) / X_(k)) = 0 for all i < k, which gave an infinite index
+    with pytest.raises(ValueError, match=r"the 4 largest samples are all equal \(9\): a flat tail has no finite index"):
+        distributions.hill_tail_index(np.r_[np.arange(1.0, 9.0), [9.0, 9.0, 9.0, 9.0]], 3)
+    assert np.isfinite(distributions.hill_tail_index(np.r_[np.arange(1.0, 9.0), [9.0, 9.0, 9.0, 9.0]], 4))
+
+
+@pytest.mark.parametrize(
+    "maxima",
+    [np.r_[np.ones(9), 1e6], np.r_[np.ones(6), np.arange(2.0, 6.0)], np.tile([1.0, 2.0, 3.0, 4.0], 5)],
+    ids=["nine equal values and one huge one", "one value in more than half", "four distinct values"],
+)
+def test_extreme_value_fit_refuses_degenerate_maxima(maxima):
+    with pytest.raises(ValueError, match=r"degenerate maxima: \d+ distinct values among \d+, the most common .* needs "
+                                         r"maxima of a continuous variable \(at least 5 distinct values"):
+        distributions.fit_extreme_value(maxima)
+
+
+def test_extreme_value_fit_accepts_the_least_spread_it_allows():
+    maxima = np.r_[np.full(5, 1.0), stats.gumbel_r.rvs(size=5, random_state=np.random.default_rng(2)) + 3.0]
+    assert distributions.fit_extreme_value(maxima).family in ("Gumbel", "Fréchet", "Weibull")  # half tied: allowed
+
+
+def test_max_entropy_refuses_bad_solver_settings():
+    x = np.linspace(-5.0, 5.0, 101)
+    with pytest.raises(ValueError, match=r"max_iterations must be an integer >= 1, got 0"):
+        distributions.max_entropy(x, {"x^2": 1.0}, max_iterations=0)
+    with pytest.raises(ValueError, match=r"max_iterations must be an integer >= 1, got 2\.5"):
+        distributions.max_entropy(x, {"x^2": 1.0}, max_iterations=2.5)
+    for tol in (0.0, -1e-3, float("nan")):
+        with pytest.raises(ValueError, match=r"tol must be a finite number > 0"):
+            distributions.max_entropy(x, {"x^2": 1.0}, tol=tol)
+    with pytest.raises(RuntimeError, match="could not meet the constraints"):
+        distributions.max_entropy(x, {"x": 1.0, "x^2": 2.0}, max_iterations=1)  # too few iterations: said so

@@ -52,11 +52,38 @@ def test_installed_versions_match_the_pins():
     assert not drift, f"installed packages differ from requirements.txt (pinned, installed): {drift}; run `make install`"
 
 
-def test_ci_runs_the_readme_test_command():
-    readme = (ROOT / "README.md").read_text()
-    assert "make test" in readme and "make run" in readme
-    ci = [ln.strip() for ln in (ROOT / ".ci/run").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-    assert ci[-1] == "make test"
+def quick_start_commands(readme: str) -> list[str]:
+    """The commands of the first code block under the README's "## Quick start" heading (comments dropped)."""
+    section = re.search(r"^## Quick start\n(.*?)(?=^## )", readme, flags=re.S | re.M)
+    assert section, 'README.md has no "## Quick start" section'
+    block = re.search(r"^```(?:bash|sh|shell)?\n(.*?)^```", section.group(1), flags=re.S | re.M)
+    assert block, "the Quick start section has no code block"
+    return [line.split("#", 1)[0].strip() for line in block.group(1).splitlines() if line.split("#", 1)[0].strip()]
+
+
+def ci_commands(script: str) -> list[str]:
+    """The commands a shell script runs (comments, blank lines and ``set``/``cd`` housekeeping dropped)."""
+    lines = [line.split("#", 1)[0].strip() for line in script.splitlines()]
+    return [line for line in lines if line and not line.startswith(("set ", "cd "))]
+
+
+def test_readme_quick_start_is_exactly_the_run_and_test_commands_and_ci_runs_the_test_command():
+    commands = quick_start_commands((ROOT / "README.md").read_text())
+    assert commands == ["make run", "make test"], f"the README's quick-start block must be exactly these two: {commands}"
+    assert ci_commands((ROOT / ".ci/run").read_text()) == [commands[1]], ".ci/run must run the README's test command"
+    targets = re.findall(r"^([A-Za-z_-]+):", (ROOT / "Makefile").read_text(), flags=re.M)
+    assert {"run", "test"} <= set(targets), "the Makefile must define the two targets the README names"
+
+
+def test_the_quick_start_checks_can_fail():
+    good = "## Quick start\n\nText.\n\n```bash\nmake run    # all\nmake test   # tests\n```\n\n## Next\n"
+    assert quick_start_commands(good) == ["make run", "make test"]
+    assert quick_start_commands(good.replace("make test", "make tests")) != ["make run", "make test"]
+    assert quick_start_commands(good.replace("make run    # all\n", "")) == ["make test"]
+    later = good.replace("## Next\n", "## Next\n\n```bash\nmake test\n```\n")
+    assert quick_start_commands(later.replace("make test   # tests\n", "")) == ["make run"]  # only its own block
+    assert ci_commands("#!/bin/bash\nset -e\ncd x\nmake test\n") == ["make test"]
+    assert ci_commands("make test || true\n") != ["make test"]
 
 
 def test_nothing_downloads_at_run_time():

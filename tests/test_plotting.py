@@ -94,3 +94,58 @@ def test_save_figure_is_atomic_and_readable(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in path.parent.iterdir()] == ["grid.png"]  # no temporary file left behind
     assert path.stat().st_mode & 0o044  # readable by others, like any ordinary file
+
+
+def test_nan_and_infinite_values_are_refused():
+    images = np.random.default_rng(4).random((3, 5, 5))
+    spotted = images.copy()
+    spotted[1, 2, 3] = np.nan
+    with pytest.raises(ValueError, match=r"images \(NaN only as a whole blank panel\) holds 1 NaN"):
+        plotting.image_grid(spotted)
+    spotted[1, 2, 3] = np.inf
+    with pytest.raises(ValueError, match=r"holds 0 NaN and 1 infinite value\(s\).*valid: finite numbers only"):
+        plotting.image_grid(spotted)
+    with pytest.raises(ValueError, match=r"images holds 0 NaN and 1 infinite"):
+        plotting.enhance_contrast(spotted)
+    with pytest.raises(ValueError, match=r"images holds 0 NaN and 1 infinite"):
+        plotting.digit_gallery(spotted, np.array([0, 1, 2]), per_class=1, classes=[0])
+    with pytest.raises(ValueError, match=r"maps holds 1 NaN and 0 infinite value\(s\), the first at index \(0, 1, 2\)"):
+        plotting.tile_maps(np.where(np.arange(27).reshape(3, 3, 3) == 5, np.nan, 1.0))
+    with pytest.raises(ValueError, match=r"low must be a finite number in 0\.\.100, got nan"):
+        plotting.enhance_contrast(images, low=float("nan"))
+    with pytest.raises(ValueError, match=r"vmax must be a finite number, got inf"):
+        plotting.image_grid(images, vmax=float("inf"))
+    with pytest.raises(ValueError, match=r"ncols must be an integer >= 1, got 2\.5"):
+        plotting.image_grid(images, ncols=2.5)
+    with pytest.raises(ValueError, match=r"ncols must be an integer >= 1, got 0"):
+        plotting.tile_maps(np.zeros((3, 3, 4)), ncols=0)
+    with pytest.raises(ValueError, match=r"gap must be an integer >= 0, got 0\.5"):
+        plotting.tile_maps(np.zeros((3, 3, 4)), gap=0.5)
+
+
+def test_a_panel_that_is_nan_everywhere_is_blank():
+    images = np.random.default_rng(5).random((3, 5, 5))
+    images[1] = np.nan  # e.g. a map without an OIP
+    fig = plotting.image_grid(images)
+    lo, hi = [ax for ax in fig.axes if ax.images][0].images[0].get_clim()
+    assert lo == pytest.approx(np.nanmin(images)) and hi == pytest.approx(np.nanmax(images))  # blank does not count
+    plotting.image_grid(images, shared_scale=False, colorbar=False)
+
+
+def test_save_figure_goes_through_the_one_atomic_write_helper(tmp_path, monkeypatch):
+    from helpers import files
+
+    calls = []
+    real = files.atomic_write
+
+    def recording(path, write, overwrite=False, hint="pass overwrite=True"):
+        calls.append((path, overwrite))
+        return real(path, write, overwrite=overwrite, hint=hint)
+
+    monkeypatch.setattr(files, "atomic_write", recording)
+    fig = plotting.image_grid(np.zeros((1, 4, 4)))
+    target = tmp_path / "a.svg"
+    plotting.save_figure(fig, target)
+    plotting.save_figure(fig, target)  # replacing an existing picture is allowed
+    assert calls == [(target, True), (target, True)]
+    assert target.read_text().lstrip().startswith("<?xml")  # the format follows the suffix
