@@ -35,6 +35,9 @@ class Claim:
         mark = "✓" if self.holds else ("✗" if checked else "✗ (fast path, not checked)")
         return f"{mark} {self.statement} — {self.evidence}"
 
+    def _ipython_display_(self) -> None:
+        """Show nothing when a claim is a cell's last expression: :func:`claim` has printed its line already."""
+
 
 def _fast_path() -> bool:
     return os.environ.get(FAST_PATH_ENV, "").strip().lower() in ("1", "true", "yes", "on")

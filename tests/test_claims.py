@@ -38,3 +38,10 @@ def test_a_false_claim_on_the_fast_path_is_reported_not_raised(capsys, monkeypat
 def test_bad_arguments_are_refused(args, message):
     with pytest.raises(TypeError, match=message):
         claims.claim(*args)
+
+
+def test_a_claim_as_the_last_expression_of_a_cell_displays_nothing_more(monkeypatch):
+    """IPython calls _ipython_display_ instead of showing the repr, so the report line is not repeated."""
+    monkeypatch.delenv(claims.FAST_PATH_ENV, raising=False)
+    result = claims.claim("x", True, "y")
+    assert result._ipython_display_() is None
