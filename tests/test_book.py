@@ -199,8 +199,11 @@ def test_landing_page_is_the_readme_with_its_picture(book):
     assert title.split(" — ")[0] in index.title
     picture = sha((ROOT / "docs/images/oip_conv2d_3_grid.png").read_bytes())
     assert picture in {sha((out / unquote(img["src"])).read_bytes()) for img in index.images}
-    for p in NOTEBOOKS:  # the README's table of contents links every page
-        assert ("a", "href", f"notebooks/{p.stem}.html") in index.refs, f"the landing page does not link {p.stem}"
+    html = (out / "index.html").read_text(encoding="utf-8")
+    article = html[html.index('<article class="bd-article"'):html.index("</article>")]  # the page, not the sidebar
+    for p in NOTEBOOKS:  # the README's table of contents (rendered as a table, not swallowed by a code block)
+        assert f'href="notebooks/{p.stem}.html"' in article, f"the landing page's text does not link {p.stem}"
+    assert "<table" in article and "```" not in article, "the README's markdown did not render (an unclosed fence?)"
 
 
 def test_every_figure_is_on_its_page_at_full_resolution(book):
@@ -247,6 +250,12 @@ def test_search_index_covers_every_page(book):
     index = (out / "searchindex.js").read_text(encoding="utf-8")
     for p in NOTEBOOKS:
         assert f'"notebooks/{p.stem}"' in index, f"{p.stem} is not in the search index"
+
+
+def test_the_folder_can_be_published_as_it_is(book):
+    out = book["out"]
+    assert (out / ".nojekyll").exists(), "GitHub Pages would hide _static/ and _images/ without .nojekyll"
+    assert (out / "index.html").exists() and (out / "_static").is_dir()
 
 
 # ------------------------------------------------------------------------------- the JupyterLab start page

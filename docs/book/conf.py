@@ -14,6 +14,7 @@ extensions = [
     "myst_nb",  # notebooks (.ipynb) and MyST markdown (the landing page)
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",  # MathJax 3 files copied into _static/ instead of a CDN link
+    "sphinx.ext.githubpages",  # writes .nojekyll, so GitHub Pages serves _static/ and _images/ as they are
 ]
 root_doc = "index"
 source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb"}
