@@ -102,7 +102,7 @@ def test_quoted_number_matching():
     assert quoted_number_is_shown("99.42", [0.99421])
     assert quoted_number_is_shown("0.75", [0.7512])
     assert quoted_number_is_shown("2.5", [2.46])
-    assert not quoted_number_is_shown("2.5", [2.56, 0.0244, 250.6])
+    assert not quoted_number_is_shown("2.5", [2.56, 0.0244, 256.0, -2.44])
     assert not quoted_number_is_shown("99.42", [0.9953])
 
 
