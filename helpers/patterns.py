@@ -5,8 +5,8 @@ one image as ``(height, width)`` (or ``(height, width, 1)``, a single channel), 
 (or ``(n, height, width, 1)``). Positions and lengths are in pixels; rows count downwards, columns to the right.
 
 - :func:`pattern_shift`: the shift between two patterns, the peak of their cross-correlation;
-- :func:`radial_power_spectrum` and :func:`dominant_wavelength`: the length scale a pattern repeats on, the
-  peak of its radially averaged power spectrum;
+- :func:`radial_power_spectrum`, :func:`dominant_wavelength` and :func:`mean_wavelength`: the length scale a
+  pattern repeats on, the peak (or the power-weighted mean) of its radial power spectrum;
 - :func:`fit_copies`: the best superposition of rotated and shifted copies of a sub-pattern (greedy, with
   non-negative least squares), and :func:`phase_randomized`, a surrogate with the same power spectrum as a
   control for such fits.
@@ -149,28 +149,45 @@ def pattern_shift(reference: np.ndarray, moved: np.ndarray, max_shift: int | Non
 # ----------------------------------------------------------------------------------------- wavelengths
 
 
-def radial_power_spectrum(image: np.ndarray, oversample: int = 4, window: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """The power spectrum of one image, averaged over rings of equal spatial frequency.
+VALID_PER_RING = ("mean", "sum")
+
+
+def _check_per_ring(per_ring: str) -> str:
+    if not isinstance(per_ring, str) or per_ring not in VALID_PER_RING:
+        raise ValueError(f"per_ring must be 'mean' (radially averaged) or 'sum' (power per unit frequency), "
+                         f"got {per_ring!r}")
+    return per_ring
+
+
+def radial_power_spectrum(
+    image: np.ndarray, oversample: int = 4, window: bool = True, per_ring: str = "mean"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The power spectrum of one image as a function of spatial frequency, radially averaged (or summed).
 
     The image's mean is removed; with ``window`` it is tapered by a 2-D Hann window (so that its edges do not
-    add spurious power); it is zero-padded to ``oversample`` times its size (a finer frequency grid, the same
-    information), Fourier transformed, and ``|F|^2`` is averaged over rings of width 1 / (padded size).
+    add spurious power); it is zero-padded to ``oversample`` times its larger side (a finer frequency grid, the
+    same information), Fourier transformed, and ``|F|^2`` is averaged (``per_ring="mean"``) or summed
+    (``"sum"``) over rings of width 1 / (padded size). The mean is the textbook radially averaged spectrum; the
+    sum is the power per unit frequency: a ring at frequency ``f`` holds about ``2 pi f`` times more Fourier
+    modes, so the mean favours long wavelengths of two-dimensional patterns, the sum says which length scale
+    carries most of the variance.
 
     Args:
         image: ``(h, w)`` or ``(h, w, 1)``, not constant.
         oversample: zero-padding factor, an integer >= 1.
         window: taper with a Hann window first.
+        per_ring: ``"mean"`` or ``"sum"``.
 
     Returns:
         ``(frequencies, power)``, each ``(k,)``: ring centres in cycles per pixel (0 .. 0.5, the Nyquist
-        frequency) and the mean power in each ring (in squared image units).
+        frequency) and the power per ring (squared image units).
     """
     x = _image("image", image)
     oversample = _integer("oversample", oversample, 1)
-    return _radial_power(_non_constant("image", x), oversample, bool(window))
+    return _radial_power(_non_constant("image", x), oversample, bool(window), _check_per_ring(per_ring))
 
 
-def _radial_power(centred: np.ndarray, oversample: int, window: bool) -> tuple[np.ndarray, np.ndarray]:
+def _radial_power(centred: np.ndarray, oversample: int, window: bool, per_ring: str) -> tuple[np.ndarray, np.ndarray]:
     h, w = centred.shape
     if window:
         centred = centred * np.outer(np.hanning(h + 2)[1:-1], np.hanning(w + 2)[1:-1])
@@ -180,16 +197,31 @@ def _radial_power(centred: np.ndarray, oversample: int, window: bool) -> tuple[n
     ring = np.rint(frequency * size).astype(int)  # ring k holds frequencies (k - 1/2 .. k + 1/2) / size
     keep = ring <= size // 2
     totals = np.bincount(ring[keep], weights=power[keep], minlength=size // 2 + 1)
+    if per_ring == "sum":
+        return np.arange(size // 2 + 1) / size, totals
     counts = np.bincount(ring[keep], minlength=size // 2 + 1)
     return np.arange(size // 2 + 1) / size, totals / np.maximum(counts, 1)
 
 
-def dominant_wavelength(images: np.ndarray, oversample: int = 4, window: bool = True) -> float | np.ndarray:
-    """The wavelength (pixels) at the peak of each image's radially averaged power spectrum.
+def _spectra(images, oversample: int, window: bool, per_ring: str):
+    """Checked batch, whether it was one image, and an iterator of (frequencies, power) per image."""
+    batch, single = _batch("images", images)
+    oversample = _integer("oversample", oversample, 1)
+    per_ring = _check_per_ring(per_ring)
+    spectra = [_radial_power(_non_constant("images", image, None if single else i), oversample, bool(window),
+                             per_ring) for i, image in enumerate(batch)]
+    return batch, single, spectra
 
-    The peak is searched among frequencies from 1 / (image side) to the Nyquist frequency 0.5 cycles per pixel,
-    i.e. wavelengths from the image size down to 2 pixels (a longer wavelength cannot be measured in the image);
-    see :func:`radial_power_spectrum` for ``oversample`` and ``window``.
+
+def dominant_wavelength(
+    images: np.ndarray, oversample: int = 4, window: bool = True, per_ring: str = "mean"
+) -> float | np.ndarray:
+    """The wavelength (pixels) at the peak of each image's radial power spectrum.
+
+    The peak is searched among frequencies from 1 / (larger image side) to the Nyquist frequency 0.5 cycles per
+    pixel, i.e. wavelengths from the image size down to 2 pixels (a longer wavelength cannot be measured in the
+    image). See :func:`radial_power_spectrum` for ``oversample``, ``window`` and ``per_ring`` (with ``"mean"`` a
+    pattern whose power only grows towards long wavelengths peaks at the image size).
 
     Args:
         images: one image ``(h, w)`` or a batch ``(n, h, w)`` / ``(n, h, w, 1)``; none may be constant.
@@ -197,16 +229,25 @@ def dominant_wavelength(images: np.ndarray, oversample: int = 4, window: bool = 
     Returns:
         A float for one 2-D image, else ``(n,)`` wavelengths in pixels.
     """
-    batch, single = _batch("images", images)
-    oversample = _integer("oversample", oversample, 1)
-    h, w = batch.shape[1:]
+    batch, single, spectra = _spectra(images, oversample, window, per_ring)
+    longest = max(batch.shape[1:])
     wavelengths = np.empty(len(batch))
-    for i, image in enumerate(batch):
-        frequencies, power = _radial_power(_non_constant("images", image, None if single else i), oversample,
-                                           bool(window))
-        measurable = frequencies >= 1.0 / max(h, w) - 1e-12
+    for i, (frequencies, power) in enumerate(spectra):
+        measurable = frequencies >= 1.0 / longest - 1e-12
         peak = np.flatnonzero(measurable)[np.argmax(power[measurable])]
         wavelengths[i] = 1.0 / frequencies[peak]
+    return float(wavelengths[0]) if single else wavelengths
+
+
+def mean_wavelength(images: np.ndarray, oversample: int = 4, window: bool = True) -> float | np.ndarray:
+    """1 / (power-weighted mean spatial frequency) of each image, in pixels: a length scale without a peak search.
+
+    The weights are the power per unit frequency (:func:`radial_power_spectrum` with ``per_ring="sum"``) over all
+    frequencies above 0; the result lies between 2 pixels (all power at the Nyquist frequency) and the padded
+    image size. Arguments and returns as :func:`dominant_wavelength`.
+    """
+    batch, single, spectra = _spectra(images, oversample, window, "sum")
+    wavelengths = np.array([np.sum(power[1:]) / np.sum(frequencies[1:] * power[1:]) for frequencies, power in spectra])
     return float(wavelengths[0]) if single else wavelengths
 
 

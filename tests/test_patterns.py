@@ -152,6 +152,49 @@ def test_radial_power_spectrum_has_no_power_at_zero_frequency_without_window():
     assert power[0] == pytest.approx(0.0, abs=1e-9)
 
 
+@pytest.mark.parametrize("wavelength", [4.0, 6.0, 8.0])
+def test_per_ring_sum_also_finds_stripes_and_band_limited_noise(wavelength):
+    assert P.dominant_wavelength(stripes(wavelength), per_ring="sum") == pytest.approx(wavelength, rel=0.1)
+    assert P.dominant_wavelength(band_limited(wavelength), per_ring="sum") == pytest.approx(wavelength, rel=0.15)
+
+
+def test_per_ring_sum_is_the_mean_times_the_ring_size():
+    image = smooth_pattern(3)
+    frequencies, mean = P.radial_power_spectrum(image, per_ring="mean")
+    _, total = P.radial_power_spectrum(image, per_ring="sum")
+    assert np.all(total >= mean - 1e-12)
+    ratio = total[10:50] / mean[10:50]  # number of Fourier modes per ring, about 2 pi k
+    np.testing.assert_allclose(ratio, 2 * np.pi * np.arange(10, 50), rtol=0.15)
+
+
+def test_mean_wavelength_orders_patterns_by_scale():
+    fine, coarse = stripes(4.0), stripes(10.0)
+    assert P.mean_wavelength(fine) == pytest.approx(4.0, rel=0.15)
+    assert P.mean_wavelength(coarse) > P.mean_wavelength(fine)
+    both = P.mean_wavelength(np.stack([fine, coarse]))
+    assert both.shape == (2,) and both[0] == pytest.approx(P.mean_wavelength(fine))
+    assert 2.0 <= P.mean_wavelength(np.random.default_rng(0).standard_normal((28, 28))) < 4.0  # white noise
+
+
+@pytest.mark.parametrize("per_ring", ["median", "", None, 1])
+def test_bad_per_ring(per_ring):
+    with pytest.raises(ValueError, match="per_ring must be 'mean'"):
+        P.dominant_wavelength(stripes(5.0), per_ring=per_ring)
+    with pytest.raises(ValueError, match="per_ring must be 'mean'"):
+        P.radial_power_spectrum(stripes(5.0), per_ring=per_ring)
+
+
+def test_mean_wavelength_bad_input():
+    with pytest.raises(ValueError, match="constant"):
+        P.mean_wavelength(np.zeros((28, 28)))
+    with pytest.raises(ValueError, match="finite"):
+        P.mean_wavelength(np.full((28, 28), np.nan))
+    with pytest.raises(TypeError, match="real numbers"):
+        P.mean_wavelength("image")
+    with pytest.raises(ValueError, match="one channel"):
+        P.mean_wavelength(np.ones((2, 28, 28, 3)))
+
+
 @pytest.mark.parametrize(
     "images, message",
     [
