@@ -30,9 +30,14 @@ class Claim:
     holds: bool
     evidence: str
 
-    def line(self, checked: bool = True) -> str:
+    def line(self, checked: bool = True, fast_path: bool = False) -> str:
         """The one-line report: ``✓ statement — evidence`` (or ``✗ …`` with why it did not stop the run)."""
-        mark = "✓" if self.holds else ("✗" if checked else "✗ (fast path, not checked)")
+        if self.holds:
+            mark = "✓"
+        elif checked:
+            mark = "✗"
+        else:
+            mark = "✗ (fast path, not checked)" if fast_path else "✗ (not checked)"
         return f"{mark} {self.statement} — {self.evidence}"
 
     def _ipython_display_(self) -> None:
@@ -65,5 +70,5 @@ def claim(statement: str, holds, evidence: str, strict: bool | None = None) -> C
     checked = (not _fast_path()) if strict is None else bool(strict)
     if not result.holds and checked:
         raise ClaimError(f"the text says: {result.statement}; the run shows: {result.evidence}")
-    print(result.line(checked), flush=True)
+    print(result.line(checked, fast_path=_fast_path()), flush=True)
     return result

@@ -45,3 +45,9 @@ def test_a_claim_as_the_last_expression_of_a_cell_displays_nothing_more(monkeypa
     monkeypatch.delenv(claims.FAST_PATH_ENV, raising=False)
     result = claims.claim("x", True, "y")
     assert result._ipython_display_() is None
+
+
+def test_an_unchecked_false_claim_on_a_full_run_says_not_checked(capsys, monkeypatch):
+    monkeypatch.delenv(claims.FAST_PATH_ENV, raising=False)
+    claims.claim("most maps react", False, "3 of 16 maps", strict=False)
+    assert capsys.readouterr().out == "✗ (not checked) most maps react — 3 of 16 maps\n"
