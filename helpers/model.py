@@ -363,7 +363,8 @@ def split_train_validation(
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns: per-epoch history (incl. ``lr``), the best epoch and the timing."""
+    """What :func:`train` returns: per-epoch history (Keras' metrics, ``lr`` and ``kernel_norm`` at each epoch's
+    end), the best epoch and the timing."""
 
     history: dict[str, list[float]]
     best_epoch: int  # 1-based epoch with the highest validation accuracy (its weights are in the model)
@@ -408,6 +409,25 @@ def apply_l2(model, l2: float) -> int:
             kernel.regularizer = regularizer
             count += 1
     return count
+
+
+def kernel_norm(model) -> float:
+    """Root of the sum of squared kernel weights over all layers (biases excluded): what L2 penalizes."""
+    return float(np.sqrt(sum(float(np.sum(np.square(np.asarray(layer.kernel))))
+                             for layer in model.layers if getattr(layer, "kernel", None) is not None)))
+
+
+def _kernel_norm_logger():
+    import keras
+
+    class KernelNorm(keras.callbacks.Callback):
+        """Adds ``kernel_norm`` at each epoch's end to the logs (and so to the training history)."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["kernel_norm"] = kernel_norm(self.model)
+
+    return KernelNorm()
 
 
 def compile_for_training(model, config: TrainConfig, steps_per_epoch: int) -> None:
@@ -461,7 +481,7 @@ def train(
     compile_for_training(model, config, steps_per_epoch)
     keeper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.epochs + 1,
                                            restore_best_weights=True)
-    callbacks = [keeper, progress_bars.keras_callback(config.epochs, steps_per_epoch, progress)]
+    callbacks = [_kernel_norm_logger(), keeper, progress_bars.keras_callback(config.epochs, steps_per_epoch, progress)]
     if verbose == 1:
         callbacks.append(_epoch_logger(config.epochs))
     start = time.perf_counter()

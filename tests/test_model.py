@@ -108,6 +108,7 @@ def test_training_learns_and_keeps_the_best_epoch(tiny_trained, mnist, standardi
     cnn, config, result = tiny_trained
     (x_train, y_train), _ = mnist
     assert len(result.history["loss"]) == 2 and result.history["loss"][1] < result.history["loss"][0]
+    assert len(result.history["kernel_norm"]) == 2 and result.history["kernel_norm"][-1] > 0
     assert result.best_val_accuracy == max(result.history["val_accuracy"]) > 0.5
     assert result.best_epoch == 1 + int(np.argmax(result.history["val_accuracy"]))
     _, (x_val, y_val) = M.split_train_validation(x_train, y_train, config)
@@ -398,3 +399,11 @@ def test_load_recovers_the_previous_pair_after_a_hard_kill_between_the_renames(t
     loaded, record, _ = M.load_model(saved)
     assert all(np.array_equal(a, b) for a, b in zip(loaded.get_weights(), old_weights))
     assert record["model_sha256"] == files.sha256_of(files.previous_copy(saved))
+
+
+def test_kernel_norm_counts_kernels_not_biases():
+    cnn = M.build_cnn(conv_filters=(4, 8, 16), dense_units=5, seed=0)
+    kernels = [layer.kernel for layer in cnn.layers if getattr(layer, "kernel", None) is not None]
+    expected = np.sqrt(sum(np.sum(np.square(np.asarray(k))) for k in kernels))
+    cnn.get_layer("Dense_2").bias.assign(np.full(10, 100.0, np.float32))  # biases do not count
+    assert M.kernel_norm(cnn) == pytest.approx(float(expected), rel=1e-6)
