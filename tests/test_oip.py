@@ -446,3 +446,112 @@ def test_progress_bars_count_the_steps_and_candidates(toy, monkeypatch):
     bars.clear()
     oip.precursor_scan(toy, "deep", n_candidates=10, batch_size=4, progress=True)
     assert [(b.total, b.unit, b.progress, b.done, b.closed) for b in bars] == [(10, "candidate", True, 10, True)]
+
+
+def test_the_limits_of_every_range_are_accepted(toy):
+    """The smallest and largest valid values pass the checks (and a run with the smallest ones works)."""
+    x0 = oip.initial_images(1, (12, 12, 1), seed=0)
+    args = dict(model=toy, layer_name="deep", map_indices=[0], x0=x0, node=None, n_steps=oip.MAX_STEPS, epsilon=1e-9,
+                damping="blur", damping_every=1, damping_sigma=5.5, pre_activation_steps=oip.MAX_STEPS,
+                coarse_to_fine=[(1, 1e-9)], tolerance=0.0, window=oip.MAX_STEPS, snapshot_steps=[1, oip.MAX_STEPS],
+                chunk_size=1, block_size=1, seed=0, progress=None)
+    checked = oip.check_run_arguments(**args)
+    assert (checked.n_steps, checked.window, checked.damping_sigma) == (oip.MAX_STEPS, oip.MAX_STEPS, 5.5)
+    smallest = oip.run_oip(toy, "deep", [0, 3], n_steps=1, window=1, block_size=1, chunk_size=1, damping_every=1,
+                           snapshot_steps=[1], seed=0, early_stop=False, progress=False)
+    assert smallest.steps_run == 1 and smallest.losses.shape == (2, 2) and sorted(smallest.snapshots) == [1]
+    # block and chunk sizes change only how the work is cut, not the result
+    default = oip.run_oip(toy, "deep", [0, 3], n_steps=12, seed=0, early_stop=False, progress=False)
+    cut = oip.run_oip(toy, "deep", [0, 3], n_steps=12, seed=0, early_stop=False, block_size=1, chunk_size=1,
+                      progress=False)
+    np.testing.assert_allclose(cut.images, default.images, atol=1e-5)
+    np.testing.assert_allclose(cut.losses, default.losses, rtol=1e-5, atol=1e-7)
+    assert sorted(cut.snapshots) == sorted(default.snapshots) == [9, 12]
+
+
+def test_values_just_outside_the_limits_are_refused(toy):
+    x0 = oip.initial_images(1, (12, 12, 1), seed=0)
+    for kwargs, message in (
+        (dict(seed=-1, x0=x0), r"seed must be an integer >= 0, got -1"),  # checked even when x0 makes it unused
+        (dict(coarse_to_fine=[(10, 0.2), (10, 0.5)]), r"pairs with increasing steps"),  # equal steps do not increase
+        (dict(coarse_to_fine=[(0, 0.2)]), r"pairs with increasing steps \(integers >= 1\)"),
+        (dict(coarse_to_fine=[(5, 0.0)]), r"finite cutoffs > 0"),
+        (dict(n_steps=oip.MAX_STEPS + 1), r"n_steps must be an integer in 1\.\.100000, got 100001"),
+        (dict(window=oip.MAX_STEPS + 1), r"window must be an integer in 1\.\.100000"),
+        (dict(pre_activation_steps=oip.MAX_STEPS + 1), r"pre_activation_steps must be an integer in 0\.\.100000"),
+        (dict(damping_sigma=5.5001), r"damping_sigma \(pixels, for 12x12 images\) must be a finite number in \(0, 5\.5\]"),
+        (dict(tolerance=-1e-9), r"tolerance must be a finite number >= 0"),
+        (dict(damping_every=0), r"damping_every must be an integer >= 1, got 0"),
+        (dict(map_indices=[-1]), r"map_index -1 is out of range"),
+        (dict(node=(0, -1)), r"node \(0, -1\) is outside the 3x3 maps"),
+        (dict(node=(3, 2)), r"node \(3, 2\) is outside the 3x3 maps"),
+    ):
+        kwargs = dict(dict(layer_name="deep", map_indices=[0], n_steps=10), **kwargs)
+        with pytest.raises(ValueError, match=message):
+            oip.run_oip(toy, **kwargs)
+
+
+def test_verbose_reports_the_snapshot_steps_and_quiet_prints_nothing(toy, capsys):
+    kwargs = dict(n_steps=600, epsilon=0.05, tolerance=1e-2, progress=False)  # stops early, between snapshots
+    quiet = oip.run_oip(toy, "deep", [0, 1], **kwargs)
+    assert quiet.steps_run not in oip.log_spaced_steps(600)
+    assert capsys.readouterr().out == ""
+    loud = oip.run_oip(toy, "deep", [0, 1], verbose=True, **kwargs)
+    lines = capsys.readouterr().out.splitlines()
+    reported = [int(line.split(":")[0].split()[1]) for line in lines]
+    assert reported == [s for s in oip.log_spaced_steps(600) if s < loud.steps_run] + [loud.steps_run]
+    assert lines[-1].startswith(f"step {loud.steps_run:4d}: objective mean {loud.final_loss.mean():.4g}")
+    single = oip.run_oip(toy, "deep", 0, n_steps=9, verbose=True, early_stop=False, progress=False)
+    assert capsys.readouterr().out == f"step    9: objective {float(single.final_loss[0]):.5g}\n"
+
+
+def test_run_oip_defaults_are_the_documented_ones():
+    """The notebooks and the explorer (which reads these defaults) depend on them: a change must be deliberate."""
+    import inspect
+
+    defaults = {name: p.default for name, p in inspect.signature(oip.run_oip).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    assert defaults == dict(
+        x0=None, node=None, n_steps=600, epsilon=0.01, normalize_gradient=True, restandardize=True, damping="blur",
+        damping_every=4, damping_sigma=None, pre_activation_steps=0, coarse_to_fine=None, tolerance=2e-4, window=20,
+        early_stop=True, snapshot_steps=None, chunk_size=256, block_size=10, seed=0, verbose=False, progress=None,
+    )
+    assert oip.DEFAULT_DAMPING_SIGMA == {"blur": 0.4, "fourier": 1.0}
+    scan = {name: p.default for name, p in inspect.signature(oip.precursor_scan).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+    assert scan == dict(map_indices=None, n_candidates=1024, scales=((3, 3), (7, 7)), amplitudes=None, seed=0,
+                        batch_size=512, progress=None)
+
+
+def test_first_converged_on_hand_made_loss_curves():
+    # column 0 settles at 2.0 from row 5 on; column 1 keeps rising by 10 %; column 2 stays at 0 (never reacted);
+    # column 3 is positive and exactly flat from row 0
+    steps = np.arange(12)
+    losses = np.stack([np.where(steps < 5, steps * 0.4, 2.0), 1.1**steps, np.zeros(12), np.full(12, 3.0)], axis=1)
+    np.testing.assert_array_equal(oip.first_converged(losses, 1e-3, 2, 0, 12), [7, -1, -1, 2])  # 2 rows of history
+    np.testing.assert_array_equal(oip.first_converged(losses, 1e-3, 2, 9, 12), [9, -1, -1, 9])  # from first_row on
+    np.testing.assert_array_equal(oip.first_converged(losses, 1e-3, 2, 0, 7), [-1, -1, -1, 2])  # end_row excluded
+    np.testing.assert_array_equal(oip.first_converged(losses, 0.1, 1, 0, 12), [6, 1, -1, 1])  # +10 % = 0.091 of now
+    np.testing.assert_array_equal(oip.first_converged(losses, 0.0, 2, 0, 12), [-1, -1, -1, -1])  # strictly below
+    np.testing.assert_array_equal(oip.first_converged(losses, 1e-3, 20, 0, 12), [-1, -1, -1, -1])  # no full window
+    assert oip.first_converged(losses, 1e-3, 2, 5, 5).tolist() == [-1, -1, -1, -1]  # no rows: -1 for every image
+    tiny = np.array([[1e-13], [1e-13], [1e-13]])  # positive but below the 1e-12 floor of the relative change
+    assert oip.first_converged(tiny, 1e-3, 1, 0, 3).tolist() == [1]
+
+
+def test_the_memory_limit_is_exact(toy):
+    """Loss record (n_steps + 1 rows of 4 bytes per image) plus snapshots, the final images and the starts
+    (4 bytes per pixel): 16384 images of 12x12 with n_steps=32335 and one snapshot need exactly MAX_BYTES."""
+    n_images, n_steps = 16384, 32335
+    assert n_images * (4 * (n_steps + 1) + (1 + 2) * 4 * 144) == oip.MAX_BYTES
+    x0 = np.zeros((n_images, 12, 12, 1), np.float32)
+    args = dict(model=toy, layer_name="deep", map_indices=np.zeros(n_images, int), x0=x0, node=None,
+                epsilon=0.01, damping=None, damping_every=1, damping_sigma=None, pre_activation_steps=0,
+                coarse_to_fine=None, tolerance=0.0, window=1, chunk_size=256, block_size=10, seed=0, progress=False)
+    oip.check_run_arguments(n_steps=n_steps, snapshot_steps=[n_steps], **args)  # exactly the limit: fine
+    with pytest.raises(ValueError, match=r"would need 2 GiB, more than the limit of 2 GiB"):
+        oip.check_run_arguments(n_steps=n_steps + 1, snapshot_steps=[n_steps], **args)
+    with pytest.raises(ValueError, match=r"a loss record and 3 snapshots\) would need 2\.01 GiB"):
+        oip.check_run_arguments(n_steps=n_steps, snapshot_steps=[1, n_steps], **args)
+    with pytest.raises(ValueError, match=r"coarse_to_fine must be .* finite cutoffs > 0, got \[\(10, inf\)\]"):
+        oip.check_run_arguments(n_steps=20, snapshot_steps=None, **dict(args, coarse_to_fine=[(10, float("inf"))]))
