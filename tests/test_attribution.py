@@ -296,3 +296,37 @@ def test_nan_and_infinite_inputs_are_refused(cnn, x28):
     maps[0, 1, 1] = np.nan
     with pytest.raises(ValueError, match=r"a holds 1 NaN and 0 infinite value\(s\), the first at index \(0, 1, 1\)"):
         AT.rank_correlation(maps, np.ones((1, 2, 2)))
+
+
+def test_verbose_lines_and_empty_batches(cnn, x28, capsys):
+    AT.integrated_gradients(cnn, x28[:2], 1, n_steps=8)
+    AT.smoothgrad(cnn, x28[:2], 1, n_samples=3)
+    assert capsys.readouterr().out == ""
+    ig = AT.integrated_gradients(cnn, x28[:2], 1, n_steps=8, verbose=True)
+    gap = np.abs(AT.completeness_gap(cnn, ig, x28[:2], 1)).max()
+    out = capsys.readouterr().out
+    assert out.startswith("integrated gradients: 2 images x 9 points, ") and out.count("\n") == 1
+    assert out.rstrip().endswith(f"largest completeness gap {gap:.3g} (score units)")
+    AT.smoothgrad(cnn, x28[:2], 1, n_samples=3, noise_level=0.25, verbose=True)
+    out = capsys.readouterr().out
+    assert out.startswith("SmoothGrad: 2 images x 3 noisy copies (noise 25% of the value range), ") and out.count("\n") == 1
+    for method in (AT.saliency, AT.smoothgrad, AT.integrated_gradients):
+        assert method(cnn, x28[:0], 1).shape == (0, 28, 28, 1)
+
+
+def test_rank_correlation_needs_two_pixels_on_the_mask():
+    a = np.arange(8.0).reshape(2, 2, 2)
+    b = a.copy()
+    b[1] = a[1, :, ::-1]  # image 1 mirrored: its ranks reversed within each row
+    two = np.zeros(a.shape, bool)
+    two[:, 0] = True  # two pixels per image
+    np.testing.assert_allclose(AT.rank_correlation(a, b, absolute=False, mask=two), [1.0, -1.0])
+    one = np.zeros(a.shape, bool)
+    one[:, 0, 0] = True
+    assert np.isnan(AT.rank_correlation(a, b, mask=one)).all()  # one pixel ranks nothing
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(3)
+    c, d = rng.normal(size=(4, 6, 6)), rng.normal(size=(4, 6, 6))
+    expected = [spearmanr(np.abs(p).ravel(), np.abs(q).ravel()).statistic for p, q in zip(c, d)]
+    np.testing.assert_allclose(AT.rank_correlation(c, d), expected, rtol=1e-12)

@@ -164,3 +164,47 @@ def test_sha256_of_is_the_one_helper_in_files():
     assert data.sha256_of is files.sha256_of
     path = data.DATA_DIR / "t10k-labels-idx1-ubyte.gz"
     assert data.sha256_of(path) == data.MNIST_SHA256[path.name]
+
+
+def _write_idx(path: Path, payload: bytes) -> Path:
+    with gzip.open(path, "wb") as f:
+        f.write(payload)
+    return path
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (b"", r"file is truncated \(0 bytes, shorter than the 4-byte IDX magic number\)"),
+        (bytes([0, 0, 8]), r"file is truncated \(3 bytes, shorter than the 4-byte IDX magic number\)"),
+        (bytes([0, 0, 8, 3]), r"file is truncated inside the IDX header \(4 of 16 bytes\)"),
+        (bytes([0, 0, 8, 1, 0, 0, 0]), r"file is truncated inside the IDX header \(7 of 8 bytes\)"),
+        (bytes([1, 0, 8, 1]) + bytes(4), r"bad IDX magic number 0x01000801"),
+        (bytes([0, 1, 8, 1]) + bytes(4), r"bad IDX magic number 0x00010801"),
+        (bytes([0, 0, 8, 2]) + bytes(8), r"bad IDX magic number 0x00000802; expected 0x00000801 \(labels\) or 0x00000803"),
+        (bytes([0, 0, 8, 1]) + (3).to_bytes(4, "big") + bytes(4), r"file is corrupt: 1 unexpected bytes after the \(3,\) data"),
+    ],
+    ids=["empty", "3 bytes", "header cut (images)", "header cut (labels)", "first byte", "second byte", "2-D",
+         "extra byte"],
+)
+def test_read_idx_header_errors(tmp_path, payload, message):
+    with pytest.raises(MnistDataError, match=message):
+        read_idx(_write_idx(tmp_path / "bad-idx-ubyte.gz", payload))
+
+
+def test_read_idx_labels_and_empty_arrays(tmp_path):
+    labels = _write_idx(tmp_path / "labels-idx1-ubyte.gz", bytes([0, 0, 8, 1]) + (3).to_bytes(4, "big") + bytes([7, 0, 9]))
+    np.testing.assert_array_equal(read_idx(labels), [7, 0, 9])
+    empty = _write_idx(tmp_path / "empty-idx3-ubyte.gz", bytes([0, 0, 8, 3]) + b"".join(
+        n.to_bytes(4, "big") for n in (0, 28, 28)))
+    assert read_idx(empty).shape == (0, 28, 28) and read_idx(empty).dtype == np.uint8
+
+
+def test_labels_outside_0_to_9_are_refused_even_without_checksums(data_copy):
+    path = data_copy / "train-labels-idx1-ubyte.gz"
+    _rewrite_payload(path, lambda raw: raw[:8] + bytes([10]) + raw[9:])
+    with pytest.raises(MnistDataError, match=r"train-labels-idx1-ubyte\.gz: labels outside 0\.\.9"):
+        load_mnist(data_copy, verify_checksums=False)
+    (data_copy / "t10k-labels-idx1-ubyte.gz").write_bytes(b"")
+    with pytest.raises(MnistDataError, match=r"t10k-labels-idx1-ubyte\.gz: file is truncated"):
+        load_mnist(data_copy, verify_checksums=False)

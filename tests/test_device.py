@@ -105,3 +105,11 @@ def test_set_seeds_makes_numpy_and_tensorflow_repeatable():
     for bad in (-1, 1.5, True):
         with pytest.raises(ValueError, match="seed must be a non-negative integer"):
             device.set_seeds(bad)
+
+
+def test_zero_threads_means_the_default_and_inter_op_requests_are_reported_too():
+    import tensorflow as tf
+
+    tf.constant(1.0) + 1.0
+    info = device.setup_device("auto", intra_op_threads=0, inter_op_threads=5)  # 0 is valid: TensorFlow's default
+    assert [note.split(":")[0] for note in info.notes] == ["intra-op threads not applied", "inter-op threads not applied"]
