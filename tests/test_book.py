@@ -145,6 +145,8 @@ def test_broken_links_finds_missing_files_and_fragments(tmp_path):
 def test_staged_sources_mirror_the_repository(tmp_path):
     src = book_build.stage_sources(tmp_path)
     assert sorted(p.name for p in (src / "notebooks").iterdir()) == [p.name for p in NOTEBOOKS]
+    for p in NOTEBOOKS:  # byte-for-byte copies: the pages show the committed outputs
+        assert (src / "notebooks" / p.name).read_bytes() == p.read_bytes(), p.name
     assert (src / "docs/images/oip_conv2d_3_grid.png").read_bytes() == (ROOT / "docs/images/oip_conv2d_3_grid.png").read_bytes()
     index = (src / "index.md").read_text(encoding="utf-8")
     assert index.startswith((ROOT / "README.md").read_text(encoding="utf-8").rstrip())
@@ -161,11 +163,13 @@ def test_staged_sources_mirror_the_repository(tmp_path):
 def book(tmp_path_factory):
     """The book, built once for this module exactly as ``make book`` builds it (a fresh process)."""
     out = tmp_path_factory.mktemp("book") / "html"
-    warnings = out.parent / "warnings.txt"
-    run = subprocess.run([sys.executable, str(ROOT / "docs/book/build.py"), str(out), "--warnings", str(warnings)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=600)
+    warnings, work = out.parent / "warnings.txt", out.parent / "work"
+    run = subprocess.run([sys.executable, str(ROOT / "docs/book/build.py"), str(out), "--warnings", str(warnings),
+                          "--work", str(work)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert run.returncode == 0, f"make book failed:\n{run.stdout}\n{run.stderr}"
-    return {"out": out, "warnings": warnings.read_text() if warnings.exists() else ""}
+    # the notebooks exactly as built (the copies the build staged), for comparisons with the pages
+    built = {p.name: p for p in (work / "src" / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    return {"out": out, "warnings": warnings.read_text() if warnings.exists() else "", "notebooks": built}
 
 
 def test_sphinx_reports_no_warnings(book):
@@ -176,7 +180,7 @@ def test_every_notebook_has_a_page_in_reading_order(book):
     out = book["out"]
     pages = [out / "notebooks" / f"{p.stem}.html" for p in NOTEBOOKS]
     assert all(p.exists() for p in pages), f"notebooks without a page: {[p.name for p in pages if not p.exists()]}"
-    for nb_path, page_path in zip(NOTEBOOKS, pages):
+    for nb_path, page_path in zip((book["notebooks"][p.name] for p in NOTEBOOKS), pages):
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
         heading = next(re.search(r"^# (.+)$", "".join(c["source"]), re.M) for c in nb["cells"]
                        if c["cell_type"] == "markdown" and re.search(r"^# ", "".join(c["source"]), re.M))
@@ -208,7 +212,7 @@ def test_landing_page_is_the_readme_with_its_picture(book):
 
 def test_every_figure_is_on_its_page_at_full_resolution(book):
     out = book["out"]
-    for nb_path in NOTEBOOKS:
+    for nb_path in (book["notebooks"][p.name] for p in NOTEBOOKS):
         page = Page(out / "notebooks" / f"{nb_path.stem}.html")
         shown = {}
         for img in page.images:
