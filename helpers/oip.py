@@ -213,7 +213,7 @@ def check_targets(
                          f"{indices.shape}")
     if indices.size == 0:
         raise ValueError(f"map_indices is empty; give at least one index of layer {info.layer_name!r} ({valid})")
-    values = indices.reshape(-1).tolist()
+    values = indices.ravel().tolist()
     not_integer = [v for v in values if not checks.is_integer(v)]
     if not_integer:
         raise ValueError(f"map indices must be integers ({valid}), got {not_integer[0]!r} (dtype {indices.dtype})")
@@ -223,10 +223,10 @@ def check_targets(
             f"map_index {bad[0]} is out of range for layer {info.layer_name!r} with {info.n_maps} {kind}: {valid}"
         )
     if node is None:
-        return indices.reshape(-1).astype(np.int32), None
+        return indices.ravel().astype(np.int32), None
     if not info.grid:
         raise ValueError(f"layer {info.layer_name!r} is dense: it has no nodes (row, col); leave node=None")
-    return indices.reshape(-1).astype(np.int32), checks.node(node, info.grid, f"layer {info.layer_name!r}")
+    return indices.ravel().astype(np.int32), checks.node(node, info.grid, f"layer {info.layer_name!r}")
 
 
 # ------------------------------------------------------------------------------------------------ results
