@@ -467,8 +467,10 @@ def objective_values(
 def first_converged(losses: np.ndarray, tolerance: float, window: int, first_row: int, end_row: int) -> np.ndarray:
     """The convergence criterion of :func:`run_oip` on rows ``first_row..end_row-1`` of a loss curve (steps, B).
 
-    Row ``t`` counts as converged when the objective is positive and its relative change per step, averaged over
-    the ``window`` steps before it, is below ``tolerance``. Returns the first such row per image, or -1.
+    Row ``t`` counts as converged when the objective is positive and differs from its value at row ``t - window``
+    by less than ``tolerance * window`` of its current value: two points are compared, so a saw-tooth (e.g. from
+    periodic damping) can satisfy the rule while the objective still rises. Returns the first such row per image,
+    or -1.
     """
     rows = np.arange(max(first_row, window), end_row)
     if not len(rows):
@@ -600,8 +602,8 @@ def run_oip(
         coarse_to_fine: ``(until_step, cutoff)`` pairs with increasing steps: until ``until_step`` the gradient is
             low-passed (Gaussian, ``cutoff`` as a fraction of the Nyquist frequency), so that coarse structure forms
             first and finer scales are released step by step; e.g. ``[(100, 0.15), (200, 0.3), (300, 0.6)]``.
-        tolerance: converged when the relative objective change per step, averaged over ``window`` steps,
-            falls below it (default 2e-4).
+        tolerance: converged when the objective differs from its value ``window`` steps earlier by less than
+            ``tolerance * window`` of its current value (default 2e-4 per step; see :func:`first_converged`).
         early_stop: stop when every image has converged or never reacted.
         snapshot_steps: steps at which to keep copies of the images (default 9, 18, 36, ..., last).
         chunk_size: images per compiled step (bounds memory for large batches).
