@@ -330,3 +330,23 @@ def test_rank_correlation_needs_two_pixels_on_the_mask():
     c, d = rng.normal(size=(4, 6, 6)), rng.normal(size=(4, 6, 6))
     expected = [spearmanr(np.abs(p).ravel(), np.abs(q).ravel()).statistic for p, q in zip(c, d)]
     np.testing.assert_allclose(AT.rank_correlation(c, d), expected, rtol=1e-12)
+
+
+def test_documented_defaults():
+    """Notebook 13's figures depend on these: 50 noisy copies at 15 % of the value range, 64 path intervals,
+    Grad-CAM on Conv2D_3 upsampled, the logits Dense_2 as the class score."""
+    import inspect
+
+    def defaults(function):
+        return {name: p.default for name, p in inspect.signature(function).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+
+    assert AT.DEFAULT_TARGET_LAYER == "Dense_2"
+    assert defaults(AT.saliency) == dict(target_layer="Dense_2", absolute=False, batch_size=500)
+    assert defaults(AT.smoothgrad) == dict(n_samples=50, noise_level=0.15, seed=0, target_layer="Dense_2",
+                                           absolute=False, batch_size=500, verbose=False)
+    assert defaults(AT.grad_cam) == dict(layer_name="Conv2D_3", target_layer="Dense_2", upsample=True, batch_size=500)
+    assert defaults(AT.integrated_gradients) == dict(baseline=None, n_steps=64, target_layer="Dense_2",
+                                                     batch_size=500, verbose=False)
+    assert defaults(AT.randomized_copy) == dict(from_layer=None, seed=0)
+    assert defaults(AT.rank_correlation) == dict(absolute=True, mask=None)
