@@ -37,7 +37,8 @@ def _numbers(name: str, x) -> np.ndarray:
         array = np.asarray(x)
     except (TypeError, ValueError) as error:  # ragged nested lists
         raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}: {error}") from None
-    if array.dtype == np.bool_ or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+    real = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    if array.dtype == np.bool_ or not real:
         raise TypeError(f"{name} must hold real numbers (integer or float dtype), got dtype {array.dtype}")
     array = array.astype(np.float64)
     bad = ~np.isfinite(array)
