@@ -68,6 +68,23 @@ def clean_outputs(nb: nbformat.NotebookNode) -> int:
     return removed
 
 
+def merge_streams(nb: nbformat.NotebookNode) -> None:
+    """Join consecutive stream outputs of the same name into one, as a notebook frontend shows them: how the
+    kernel happened to split printed text between messages then leaves no trace in the stored notebook."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (out.get("output_type") == "stream" and previous is not None
+                    and previous.get("output_type") == "stream" and previous.get("name") == out.get("name")):
+                previous["text"] += out["text"]
+            else:
+                merged.append(out)
+        cell["outputs"] = merged
+
+
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "?"
@@ -101,6 +118,7 @@ def run(path: Path, log_dir: Path) -> float:
     bar.refresh()
     bar.close()
     clean_outputs(nb)
+    merge_streams(nb)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.metadata[METADATA_KEY] = {"run_seconds": round(seconds)}
     tmp = path.with_suffix(".ipynb.tmp")

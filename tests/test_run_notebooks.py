@@ -47,3 +47,15 @@ def test_bar_refreshes_sent_as_separate_outputs_are_merged_before_cleaning():
     assert run_notebooks.clean_outputs(nb) == 4
     assert [(o["name"], o["text"]) for o in nb.cells[0].outputs] == [("stderr", "UserWarning: real\n"),
                                                                     ("stdout", "epoch 1\n")]
+
+
+def test_consecutive_prints_become_one_output_however_the_kernel_split_them():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>"}),
+        nbformat.v4.new_output("stream", name="stdout", text="c\n"),
+    ]
+    run_notebooks.merge_streams(nb)
+    assert [o.get("text") for o in nb.cells[0].outputs] == ["a\nb\n", None, "c\n"]
