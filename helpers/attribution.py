@@ -203,7 +203,7 @@ def smoothgrad(
     rng = np.random.default_rng(seed)
     total = np.zeros(x.shape, np.float64)
     per_pass = max(1, batch_size // max(n, 1))  # noisy copies of all n images evaluated together
-    for first in range(0, n_samples if n else 0, per_pass):
+    for first in range(0, n_samples, per_pass):  # an empty batch passes empty arrays through
         k = min(per_pass, n_samples - first)
         noisy = (x[np.newaxis] + sigma[np.newaxis] * rng.standard_normal((k, *x.shape), dtype=np.float32))
         grads, _ = _gradients(model, noisy.reshape(k * n, *x.shape[1:]), np.tile(indices, k), target_layer, batch_size)

@@ -350,3 +350,18 @@ def test_documented_defaults():
                                                      batch_size=500, verbose=False)
     assert defaults(AT.randomized_copy) == dict(from_layer=None, seed=0)
     assert defaults(AT.rank_correlation) == dict(absolute=True, mask=None)
+
+
+def test_smoothgrad_with_fewer_images_per_pass_than_images(cnn, x28):
+    whole = AT.smoothgrad(cnn, x28, 4, n_samples=4, noise_level=0.2, seed=3)
+    np.testing.assert_allclose(AT.smoothgrad(cnn, x28, 4, n_samples=4, noise_level=0.2, seed=3, batch_size=3), whole,
+                               rtol=1e-4, atol=1e-6)  # batch_size 3 < 7 images: one noisy copy per pass
+
+
+def test_randomized_copy_of_a_sequential_model_and_of_twin_layers():
+    twins = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, name="a"), keras.layers.Dense(4, name="b")])
+    rough = AT.randomized_copy(twins, seed=0)
+    for name in ("a", "b"):  # a Sequential model has no InputLayer among its layers: the first one counts too
+        assert not np.allclose(rough.get_layer(name).get_weights()[0], twins.get_layer(name).get_weights()[0])
+    # each variable gets its own seed: layers of the same shape and initializer do not come out equal
+    assert not np.allclose(rough.get_layer("a").get_weights()[0], rough.get_layer("b").get_weights()[0])
