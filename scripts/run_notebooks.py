@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -105,14 +106,26 @@ def run(path: Path, log_dir: Path) -> float:
     )
     log_path = log_dir / f"{path.stem}.log"
     start = time.perf_counter()
+    running = threading.Event()
+    running.set()
+
+    def tick() -> None:  # keep the elapsed time moving while a long cell runs
+        while running.is_set():
+            time.sleep(1)
+            if running.is_set():
+                bar.refresh()
+
+    threading.Thread(target=tick, daemon=True).start()
     try:
         with open(log_path, "w") as log:
             client.execute(stdout=log, stderr=log)
     except CellExecutionError as e:
+        running.clear()
         bar.close()
         tail = "".join(log_path.read_text().splitlines(keepends=True)[-15:])
         print(f"\n{path}: a cell failed.\n{e}\n--- last lines of the kernel log ({log_path}):\n{tail}", file=sys.stderr)
         raise
+    running.clear()
     seconds = time.perf_counter() - start
     bar.bar_format = "{desc} {bar} cell {n_fmt}/{total_fmt}  " + f"done in {_duration(seconds)} (usually {_duration(usual)})"
     bar.refresh()
