@@ -179,6 +179,8 @@ def test_rank_correlation():
     assert np.all(AT.rank_correlation(a, b, absolute=False) < 0.5)
     with pytest.raises(ValueError, match="same shape"):
         AT.rank_correlation(a, a[:2])
+    with pytest.raises(ValueError, match=r"same shape \(n, \.\.\.\), got \(5,\) and \(5,\)"):
+        AT.rank_correlation(np.arange(5.0), np.arange(5.0))  # one map, not a batch of maps
     with pytest.raises(ValueError, match="mask must have the shape"):
         AT.rank_correlation(a, a, mask=mask[:, :3])
 
