@@ -222,7 +222,8 @@ def similarity_heatmap(
     annotate: bool = True,
     colorbar_label: str = "similarity",
 ) -> plt.Axes:
-    """A square ``(k, k)`` matrix (similarity, correlation, confusion) as a labelled heat map.
+    """A square ``(k, k)`` matrix (similarity, correlation, confusion) as a labelled heat map; NaN entries (an
+    undefined similarity) are drawn blank, infinite ones are refused.
 
     Args:
         labels: names of the rows and columns (default 0..k-1).
@@ -232,6 +233,9 @@ def similarity_heatmap(
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"expected a square matrix (k, k), got shape {matrix.shape}")
+    checks.finite_array("matrix (NaN allowed: an undefined value, drawn blank)", np.where(np.isnan(matrix), 0.0, matrix))
+    vmin = None if vmin is None else checks.real("vmin", vmin)
+    vmax = checks.real("vmax", vmax)
     k = len(matrix)
     labels = [str(i) for i in range(k)] if labels is None else [str(label) for label in labels]
     if len(labels) != k:

@@ -86,6 +86,13 @@ def test_similarity_heatmap_labels_annotations_and_errors():
         plotting.similarity_heatmap(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="3 labels for a 2x2"):
         plotting.similarity_heatmap(matrix, labels=["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"matrix \(NaN allowed: an undefined value, drawn blank\) holds 0 NaN and 1 "
+                                         r"infinite value\(s\), the first at index \(0, 1\)"):
+        plotting.similarity_heatmap(np.array([[1.0, np.inf], [0.2, 1.0]]))
+    with pytest.raises(ValueError, match=r"vmin must be a finite number, got nan"):
+        plotting.similarity_heatmap(matrix, vmin=float("nan"))
+    undefined = plotting.similarity_heatmap(np.array([[1.0, np.nan], [np.nan, np.nan]]))  # e.g. a zero pattern
+    assert sorted(t.get_text() for t in undefined.texts) == ["1.00"]
 
 
 def test_save_figure_is_atomic_and_readable(tmp_path):
