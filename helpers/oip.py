@@ -454,7 +454,7 @@ def objective_values(
     """The OIP objective of image ``i`` for map ``map_indices[i]`` (mean activation, or one node), shape (B,)."""
     info = layer_info(model, layer_name)
     indices, node = check_targets(info, map_indices, node)
-    x = checks.finite_array("x", activations.as_model_input(model, x, name="x"))
+    x = activations.as_model_input(model, x, name="x")  # finite floats of the model's input shape
     activations.check_batch_size(batch_size)
     if len(indices) != len(x):
         raise ValueError(f"got {len(indices)} map indices for {len(x)} images")
@@ -540,7 +540,7 @@ def check_run_arguments(
     _progress.enabled(progress)  # raises for anything but True, False or None
     if x0 is None:
         x0 = initial_images(len(indices), image_shape, seed=seed)
-    x0 = checks.finite_array("x0", activations.as_model_input(model, x0, name="x0")).astype(np.float32, copy=False)
+    x0 = activations.as_model_input(model, x0, name="x0").astype(np.float32, copy=False)  # finite floats
     if len(x0) != len(indices):
         raise ValueError(f"got {len(indices)} map indices for {len(x0)} start images")
     image_bytes = 4 * int(np.prod(image_shape))
