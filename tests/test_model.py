@@ -407,3 +407,15 @@ def test_kernel_norm_counts_kernels_not_biases():
     expected = np.sqrt(sum(np.sum(np.square(np.asarray(k))) for k in kernels))
     cnn.get_layer("Dense_2").bias.assign(np.full(10, 100.0, np.float32))  # biases do not count
     assert M.kernel_norm(cnn) == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_load_refuses_a_zip_archive_that_is_not_a_keras_model(saved):
+    """A zip file passes the archive check; Keras' own failure must still become a clear ModelFileError."""
+    import hashlib
+    import zipfile
+
+    with zipfile.ZipFile(saved, "w") as archive:
+        archive.writestr("notes.txt", "not a model")
+    _edit_record(saved, model_sha256=hashlib.sha256(saved.read_bytes()).hexdigest())
+    with pytest.raises(M.ModelFileError, match="not a loadable .keras model"):
+        M.load_model(saved)
