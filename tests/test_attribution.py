@@ -367,3 +367,10 @@ def test_randomized_copy_of_a_sequential_model_and_of_twin_layers():
         assert not np.allclose(rough.get_layer(name).get_weights()[0], twins.get_layer(name).get_weights()[0])
     # each variable gets its own seed: layers of the same shape and initializer do not come out equal
     assert not np.allclose(rough.get_layer("a").get_weights()[0], rough.get_layer("b").get_weights()[0])
+
+
+def test_rank_correlation_accepts_flat_attributions_of_shape_n_by_features():
+    """(n, features) is a valid shape: only 1-D input is refused."""
+    a = np.arange(12, dtype=float).reshape(2, 6)
+    result = AT.rank_correlation(a, a[:, ::-1].copy(), absolute=False)
+    np.testing.assert_allclose(result, [-1.0, -1.0])
