@@ -33,13 +33,17 @@ def test_activation_model_outputs_shapes_and_cache(cnn):
 
 
 def test_cache_entries_vanish_with_their_model():
+    import weakref
+
     temporary = M.build_cnn(conv_filters=(2, 2, 2), dense_units=2, seed=0)
     A.activation_model(temporary, "Dense_1")
     assert temporary in A._CACHE
+    gc.collect()  # models that earlier tests dropped go first: only this model's entry may vanish below
     n_before = len(A._CACHE)
+    ref = weakref.ref(temporary)
     del temporary
     gc.collect()
-    assert len(A._CACHE) == n_before - 1
+    assert ref() is None and len(A._CACHE) == n_before - 1
 
 
 def test_extract_matches_the_full_model_and_does_not_depend_on_batch_size(cnn, x):
