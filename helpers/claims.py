@@ -4,18 +4,17 @@
 prints one line, ``✓ statement — evidence``. If the statement does not hold, a full run stops with
 :class:`ClaimError` ("the text says …, the run shows …") so that no stored notebook can contradict its own
 outputs; on the CI fast path (short runs, small data, where numbers legitimately differ) a false claim is
-reported with ``✗ (fast path, not checked)`` and the run goes on. This module is a leaf: it imports nothing
-else from ``helpers`` but reads the fast-path switch from the same environment variable.
+reported with ``✗ (fast path, not checked)`` and the run goes on. The fast-path switch is
+:func:`helpers.device.is_fast_path`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
-FAST_PATH_ENV = "MNIST_OIP_FAST"
+from helpers.device import FAST_PATH_ENV, is_fast_path
 
 
 class ClaimError(AssertionError):
@@ -44,10 +43,6 @@ class Claim:
         """Show nothing when a claim is a cell's last expression: :func:`claim` has printed its line already."""
 
 
-def _fast_path() -> bool:
-    return os.environ.get(FAST_PATH_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def claim(statement: str, holds, evidence: str, strict: bool | None = None) -> Claim:
     """Check one statement of the prose against this run; print its one-line report and return it.
 
@@ -67,8 +62,8 @@ def claim(statement: str, holds, evidence: str, strict: bool | None = None) -> C
             f"holds must be True or False (the result of a comparison), got {holds!r} ({type(holds).__name__})"
         )
     result = Claim(statement.strip(), bool(holds), evidence.strip())
-    checked = (not _fast_path()) if strict is None else bool(strict)
+    checked = (not is_fast_path()) if strict is None else bool(strict)
     if not result.holds and checked:
         raise ClaimError(f"the text says: {result.statement}; the run shows: {result.evidence}")
-    print(result.line(checked, fast_path=_fast_path()), flush=True)
+    print(result.line(checked, fast_path=is_fast_path()), flush=True)
     return result
