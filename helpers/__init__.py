@@ -4,7 +4,9 @@
 - ``data``: verified offline MNIST loading and the standardization
 - ``model``: the CNN, training recipes, atomic saving with a JSON record, checked loading
 - ``activations``: sub-models to named layers, batched extraction, class aggregates, similarity
-- ``oip``: original input patterns by batched gradient ascent on the input, precursor scans
+- ``objectives``: what an OIP maximizes (maps, nodes, units, class logits, directions), added and scaled
+- ``oip``: original input patterns by batched gradient ascent on the input (``AscentSettings``: damping,
+  transformation robustness, regularizers, Fourier parameterization, diversity, precision), precursor scans
 - ``attribution``: saliency, SmoothGrad, Grad-CAM, integrated gradients, sanity checks
 - ``patterns``: shifts, dominant wavelengths and fits of rotated/shifted copies of patterns such as OIPs
 - ``distributions``: limiting distributions, maximum entropy, extreme values (notebook 11)

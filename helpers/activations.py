@@ -105,14 +105,15 @@ def _without_activation_layer(layer):
     return WithoutActivation(layer)
 
 
-def activation_model(model, layer_names: str | Sequence[str], pre_activation: bool = False):
+def activation_model(model, layer_names: str | Sequence[str], pre_activation: bool | Sequence[bool] = False):
     """A (cached) sub-model from ``model.input`` to the output(s) of the named layer(s).
 
     Args:
         layer_names: one name (the sub-model has one output) or a sequence of names (a list of outputs,
             in that order).
         pre_activation: for layers with a built-in activation (Conv2D/Dense with ReLU, ...), output the
-            values before it (kernel op + bias); other layers give their output unchanged.
+            values before it (kernel op + bias); other layers give their output unchanged. One flag for all
+            layers, or one per name (then a name may appear twice, once with each flag).
 
     Raises ValueError for an unknown name (listing the valid ones) or an empty sequence.
     """
@@ -124,16 +125,22 @@ def activation_model(model, layer_names: str | Sequence[str], pre_activation: bo
         raise ValueError("layer_names is empty; give at least one layer name")
     layers = [check_layer_name(model, name) for name in names]
     _expected_shape(model)  # single input only
-    key = (names, single, bool(pre_activation))
+    if isinstance(pre_activation, (bool, np.bool_)):
+        flags = (bool(pre_activation),) * len(names)
+    else:
+        flags = tuple(bool(flag) for flag in pre_activation)
+        if len(flags) != len(names):
+            raise ValueError(f"got {len(flags)} pre_activation flags for {len(names)} layer names")
+    key = (names, single, flags if len(set(flags)) > 1 else flags[0])
     per_model = _CACHE.setdefault(model, {})
     if key not in per_model:
         outputs = []
-        for layer in layers:
-            if pre_activation and _has_builtin_activation(layer):
+        for layer, pre in zip(layers, flags):
+            if pre and _has_builtin_activation(layer):
                 outputs.append(_without_activation_layer(layer)(layer.input))
             else:
                 outputs.append(layer.output)
-        suffix = "_pre" if pre_activation else ""
+        suffix = "_pre" if all(flags) else "_mixed" if any(flags) else ""
         per_model[key] = keras.Model(
             model.inputs[0], outputs[0] if single else outputs, name=f"{model.name}_to_{'_'.join(names)}{suffix}"
         )

@@ -125,3 +125,27 @@ def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
     keras.utils.set_random_seed(int(seed))  # Python, NumPy and TensorFlow
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+
+
+def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
+    """The processor's feature flags (Linux ``/proc/cpuinfo``; an empty set where it cannot be read)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            for line in file:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def bfloat16_native() -> bool:
+    """True where bfloat16 matrix products run in hardware: a visible GPU of compute capability 8.0 or later
+    (Ampere, Hopper), or a CPU with AMX or AVX-512 bfloat16 instructions (``amx_bf16``, ``avx512_bf16``)."""
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
+        if tuple(capability) >= (8, 0):
+            return True
+    return bool(cpu_flags() & {"amx_bf16", "avx512_bf16"})

@@ -3,7 +3,7 @@
 The logic is ordinary, testable code; the widgets only read their values into an :class:`ExplorerSettings`
 and call it::
 
-    settings = ExplorerSettings("Conv2D_3", map_index=5, n_steps=300)
+    settings = ExplorerSettings("Conv2D_3", map_index=5, ascent=AscentSettings(n_steps=300, jitter=1))
     result = run_settings(model, settings, on_progress=lambda part: print(part.steps_run))
     fig = result_figure(result, standardizer, title=describe_target(model, settings))
     save_result_png(fig, "oip_conv2d_3_map5.png")
@@ -13,12 +13,13 @@ and call it::
 :func:`run_settings` runs :func:`helpers.oip.run_oip` in segments, each starting from the images where the
 previous one stopped, so that a UI can redraw the pattern and the loss curve while the ascent runs. Segments end
 on multiples of ``damping_every``, so the damping phase is kept and the result equals one direct call
-``run_oip(..., x0=start_images(model, settings), early_stop=False)`` with the same settings.
+``run_oip(..., x0=start_images(model, settings), settings=settings.ascent.replace(early_stop=False))`` (with random
+transformations on, each segment draws its own; the result then differs from a direct call's in those draws only).
+The ascent's options are one :class:`helpers.oip.AscentSettings`, the same object :func:`helpers.oip.run_oip` takes.
 """
 
 from __future__ import annotations
 
-import inspect
 import io
 import math
 import time
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
 
     from helpers.data import Standardizer
 
-_RUN_DEFAULTS = {name: p.default for name, p in inspect.signature(oip.run_oip).parameters.items()}
-"""run_oip's defaults (n_steps, epsilon, damping, ...): one source of truth for the explorer's defaults."""
+AscentSettings = oip.AscentSettings
+_DEFAULTS = AscentSettings()
 
 SCALE_CHOICES = oip.DEFAULT_SCALES
 """The length scales (grid sizes of the start's random fluctuations) the explorer offers, coarse to fine."""
@@ -126,12 +127,12 @@ def _choice(model, layer_name: str) -> LayerChoice:
 
 @dataclass(frozen=True)
 class ExplorerSettings:
-    """One OIP run: the target, the start (length scales and amplitudes, seed) and the ascent.
+    """One OIP run: the target, the start (length scales and amplitudes) and the ascent's options.
 
     ``scales`` are grid sizes (rows, cols) of the start's random fluctuations, paired with ``amplitudes``
-    (see :func:`helpers.oip.initial_images`); ``epsilon`` is the step in standardized pixel units; ``damping``
-    is ``"blur"``, ``"fourier"`` or None, applied every ``damping_every`` steps. Checks that need no model run
-    on construction; :meth:`check` adds the model-dependent ones (layer name, index range, node).
+    (see :func:`helpers.oip.initial_images`); ``ascent`` holds every option of the gradient ascent
+    (:class:`helpers.oip.AscentSettings`, checked there), its ``seed`` also seeds the start. Checks that need no
+    model run on construction; :meth:`check` adds the model-dependent ones (layer name, index range, node).
     """
 
     layer_name: str
@@ -139,11 +140,7 @@ class ExplorerSettings:
     node: tuple[int, int] | None = None
     scales: tuple[tuple[int, int], ...] = oip.DEFAULT_SCALES
     amplitudes: tuple[float, ...] = oip.DEFAULT_AMPLITUDES
-    n_steps: int = _RUN_DEFAULTS["n_steps"]
-    epsilon: float = _RUN_DEFAULTS["epsilon"]
-    seed: int = 0
-    damping: str | None = _RUN_DEFAULTS["damping"]
-    damping_every: int = _RUN_DEFAULTS["damping_every"]
+    ascent: oip.AscentSettings = _DEFAULTS
 
     def __post_init__(self) -> None:
         def is_int(value) -> bool:
@@ -173,16 +170,8 @@ class ExplorerSettings:
             raise ValueError(f"amplitudes must be finite and > 0, got {amplitudes}")
         object.__setattr__(self, "scales", tuple((int(r), int(c)) for r, c in scales))
         object.__setattr__(self, "amplitudes", amplitudes)
-        if not is_int(self.n_steps) or self.n_steps < 1:
-            raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
-        if not (isinstance(self.epsilon, (int, float, np.floating)) and math.isfinite(self.epsilon) and self.epsilon > 0):
-            raise ValueError(f"epsilon must be a finite number > 0 (standardized pixel units per step), got {self.epsilon!r}")
-        if not is_int(self.seed) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
-        if self.damping not in oip.VALID_DAMPING:
-            raise ValueError(f"unknown damping {self.damping!r}; valid: 'blur', 'fourier', None")
-        if not is_int(self.damping_every) or self.damping_every < 1:
-            raise ValueError(f"damping_every must be an integer >= 1, got {self.damping_every!r}")
+        if not isinstance(self.ascent, oip.AscentSettings):
+            raise ValueError(f"ascent must be an AscentSettings (helpers.oip), got {type(self.ascent).__name__}")
 
     def check(self, model) -> oip.LayerInfo:
         """Check the settings against ``model``; returns the layer's :class:`helpers.oip.LayerInfo`.
@@ -192,7 +181,7 @@ class ExplorerSettings:
         """
         info = oip.layer_info(model, self.layer_name)
         oip.check_targets(info, np.array([self.map_index]), self.node)
-        oip.model_image_shape(model)
+        self.ascent.check_image(oip.model_image_shape(model))
         return info
 
 
@@ -206,7 +195,7 @@ def describe_target(model, settings: ExplorerSettings) -> str:
 def start_images(model, settings: ExplorerSettings) -> np.ndarray:
     """The start image of ``settings`` for ``model``, ``(1, h, w, c)`` standardized (multi-scale, seeded)."""
     return oip.initial_images(1, oip.model_image_shape(model), scales=settings.scales,
-                              amplitudes=settings.amplitudes, seed=settings.seed)
+                              amplitudes=settings.amplitudes, seed=settings.ascent.seed)
 
 
 # ------------------------------------------------------------------------------------------------- run
@@ -231,37 +220,41 @@ def run_settings(
     settings: ExplorerSettings,
     on_progress: Callable[[oip.OIPResult], None] | None = None,
     n_updates: int = 12,
-    tolerance: float = _RUN_DEFAULTS["tolerance"],
-    window: int = _RUN_DEFAULTS["window"],
 ) -> oip.OIPResult:
     """Run the OIP of ``settings`` in segments (see :func:`segment_ends`), reporting after each.
 
     Args:
         model: any single-input Keras image model (weights unchanged).
         settings: what to run; checked against ``model`` first.
-        on_progress: called after each segment with the result so far (``steps_run`` of ``settings.n_steps``
+        on_progress: called after each segment with the result so far (``steps_run`` of ``settings.ascent.n_steps``
             steps, the full loss curve up to it, the current image).
         n_updates: about how many evenly spaced reports besides the early doubling ones.
-        tolerance, window: the convergence criterion of :func:`helpers.oip.run_oip` (reported in
-            ``converged_at``; the explorer always runs all ``n_steps``).
+
+    The convergence criterion (``tolerance``, ``window`` of ``settings.ascent``) is reported in ``converged_at``;
+    the explorer always runs all ``n_steps``.
 
     Returns:
         :class:`helpers.oip.OIPResult` for one image; equal to ``run_oip(model, layer_name, [map_index],
-        x0=start_images(model, settings), node=..., n_steps=..., epsilon=..., damping=..., damping_every=...,
-        early_stop=False)``, with snapshots at the segment ends.
+        x0=start_images(model, settings), node=..., settings=settings.ascent.replace(early_stop=False))``, with
+        snapshots at the segment ends (see the module's note on random transformations).
     """
     settings.check(model)
+    ascent = settings.ascent
+    tolerance, window = ascent.tolerance, ascent.window
     x0 = start_images(model, settings)
     x = x0
     losses = np.zeros((0, 1), np.float32)
     snapshots: dict[int, np.ndarray] = {}
     done = 0
     result = None
-    for end in segment_ends(settings.n_steps, settings.damping_every, n_updates):
+    for end in segment_ends(ascent.n_steps, ascent.damping_every, n_updates):
+        pre_steps = max(0, ascent.pre_activation_steps - done)
+        schedule = [(until - done, cutoff) for until, cutoff in ascent.coarse_to_fine if until > done]
         part = oip.run_oip(
-            model, settings.layer_name, [settings.map_index], x0=x, node=settings.node, n_steps=end - done,
-            epsilon=settings.epsilon, damping=settings.damping, damping_every=settings.damping_every,
-            early_stop=False, snapshot_steps=(), tolerance=tolerance, window=window,
+            model, settings.layer_name, [settings.map_index], x0=x, node=settings.node,
+            settings=ascent.replace(n_steps=end - done, early_stop=False, snapshot_steps=(), progress=False,
+                                    pre_activation_steps=min(pre_steps, end - done), coarse_to_fine=schedule,
+                                    seed=ascent.seed + done),
         )
         losses = np.concatenate([losses, part.losses if done == 0 else part.losses[1:]])  # row 0 = previous end
         x, done = part.images, end
@@ -422,7 +415,8 @@ class OIPExplorer:
     """The widgets of :func:`oip_explorer` and the last result; display ``.widget`` (or the explorer itself).
 
     Attributes worth knowing in tests and scripts: ``layer``, ``map_index``, ``use_node``, ``node_row``,
-    ``node_col``, ``scale_boxes``, ``amplitude_boxes``, ``n_steps``, ``epsilon``, ``seed``, ``damping``,
+    ``node_col``, ``scale_boxes``, ``amplitude_boxes``, ``n_steps``, ``epsilon``, ``seed``, ``damping``, ``jitter``,
+    ``tv_weight``, ``parameterization``,
     ``run_button``, ``progress``, ``status``, ``image``, ``filename``, ``overwrite``, ``save_button``;
     ``result`` (the last :class:`helpers.oip.OIPResult`) and ``settings()`` (the current
     :class:`ExplorerSettings`).
@@ -453,15 +447,22 @@ class OIPExplorer:
                             for r, c in SCALE_CHOICES]
         self.amplitude_boxes = [w.BoundedFloatText(a, min=0.01, max=10.0, step=0.05, layout=w.Layout(width="70px"))
                                 for a in oip.DEFAULT_AMPLITUDES]
-        self.n_steps = w.BoundedIntText(_RUN_DEFAULTS["n_steps"], min=1, max=20000, description="steps", style=style,
+        self.n_steps = w.BoundedIntText(_DEFAULTS.n_steps, min=1, max=20000, description="steps", style=style,
                                         layout=w.Layout(width="160px"))
-        self.epsilon = w.BoundedFloatText(_RUN_DEFAULTS["epsilon"], min=1e-4, max=1.0, step=0.005,
+        self.epsilon = w.BoundedFloatText(_DEFAULTS.epsilon, min=1e-4, max=1.0, step=0.005,
                                           description="epsilon", style=style, layout=w.Layout(width="160px"))
         self.seed = w.BoundedIntText(0, min=0, max=2**31 - 1, description="seed", style=style,
                                      layout=w.Layout(width="140px"))
         self.damping = w.Dropdown(options=[("blur", "blur"), ("Fourier", "fourier"), ("none", None)],
-                                  value=_RUN_DEFAULTS["damping"], description="damping", style=style,
+                                  value=_DEFAULTS.damping, description="damping", style=style,
                                   layout=w.Layout(width="180px"))
+        self.jitter = w.BoundedIntText(_DEFAULTS.jitter, min=0, max=8, description="jitter (px)", style=style,
+                                       layout=w.Layout(width="160px"))
+        self.tv_weight = w.BoundedFloatText(_DEFAULTS.tv_weight, min=0.0, max=100.0, step=0.05,
+                                            description="TV weight", style=style, layout=w.Layout(width="170px"))
+        self.parameterization = w.Dropdown(options=[("pixels", "pixel"), ("Fourier 1/f", "fourier")],
+                                           value=_DEFAULTS.parameterization, description="basis", style=style,
+                                           layout=w.Layout(width="190px"))
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
         self.progress = w.IntProgress(0, min=0, max=1, description="steps")
         self.status = w.HTML("choose a target and press Run")
@@ -482,6 +483,7 @@ class OIPExplorer:
             w.HBox([self.use_node, self.node_row, self.node_col]),
             scales,
             w.HBox([self.n_steps, self.epsilon, self.seed, self.damping]),
+            w.HBox([self.jitter, self.tv_weight, self.parameterization]),
             w.HBox([self.run_button, self.progress]),
             self.status,
             self.image,
@@ -513,17 +515,18 @@ class OIPExplorer:
             node=(int(self.node_row.value), int(self.node_col.value)) if self.use_node.value else None,
             scales=tuple(SCALE_CHOICES[i] for i in chosen),
             amplitudes=tuple(float(self.amplitude_boxes[i].value) for i in chosen),
-            n_steps=int(self.n_steps.value),
-            epsilon=float(self.epsilon.value),
-            seed=int(self.seed.value),
-            damping=self.damping.value,
+            ascent=_DEFAULTS.replace(
+                n_steps=int(self.n_steps.value), epsilon=float(self.epsilon.value), seed=int(self.seed.value),
+                damping=self.damping.value, jitter=int(self.jitter.value), tv_weight=float(self.tv_weight.value),
+                parameterization=self.parameterization.value,
+            ),
         )
 
     def _show(self, result: oip.OIPResult, settings: ExplorerSettings) -> None:
         import matplotlib.pyplot as plt
 
         fig = result_figure(result, self.standardizer, title=describe_target(self.model, settings),
-                            n_steps=settings.n_steps)
+                            n_steps=settings.ascent.n_steps)
         try:
             self.image.value = figure_png(fig)
         finally:
@@ -535,7 +538,7 @@ class OIPExplorer:
         settings = self.settings()
         settings.check(self.model)
         self.run_button.disabled = self.save_button.disabled = True
-        self.progress.max, self.progress.value = settings.n_steps, 0
+        self.progress.max, self.progress.value = settings.ascent.n_steps, 0
         self.status.value = f"running {describe_target(self.model, settings)} ..."
         started = time.perf_counter()
 

@@ -1,5 +1,7 @@
 """helpers.oip: start images, the batched ascent (equal to one-at-a-time), zero-loss outcome, scan, errors."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -295,8 +297,8 @@ _BAD_RUN_ARGUMENTS = [
     (dict(epsilon=float("inf")), r"epsilon must be a finite number > 0, got inf"),
     (dict(epsilon=0.0), r"epsilon must be a finite number > 0, got 0\.0"),
     (dict(epsilon="0.1"), r"epsilon must be a finite number > 0, got '0\.1'"),
-    (dict(damping_sigma=0.0), r"damping_sigma \(pixels, for 12x12 images\) must be a finite number in \(0, 5\.5\], got 0\.0"),
-    (dict(damping_sigma=-1.0), r"damping_sigma \(pixels, for 12x12 images\) must be a finite number in \(0, 5\.5\]"),
+    (dict(damping_sigma=0.0), r"damping_sigma must be a finite number > 0, got 0\.0"),
+    (dict(damping_sigma=-1.0), r"damping_sigma must be a finite number > 0, got -1\.0"),
     (dict(damping_sigma=6.0), r"damping_sigma \(pixels, for 12x12 images\) must be a finite number in \(0, 5\.5\], got 6\.0"),
     (dict(damping="fourier", damping_sigma=float("nan")), r"damping_sigma must be a finite number > 0, got nan"),
     (dict(n_steps=2.5), r"n_steps must be an integer in 1\.\.100000, got 2\.5"),
@@ -336,19 +338,26 @@ def test_progress_must_be_a_switch(toy):
 
 
 def test_every_run_argument_is_checked_in_one_place(toy):
-    """run_oip validates through check_run_arguments only: the checked values are the ones used."""
+    """run_oip validates through AscentSettings and check_run_arguments only: the checked values are the ones used."""
     import inspect
 
     run = inspect.signature(oip.run_oip).parameters
     check = inspect.signature(oip.check_run_arguments).parameters
-    switches = {"normalize_gradient", "restandardize", "early_stop", "verbose"}  # plain booleans
-    assert set(run) - switches == set(check)
-    checked = oip.check_run_arguments(toy, "deep", np.int64(2), None, [1, 2], 30, 0.5, "blur", 2, None, 0, [(5, 0.3)],
-                                      1e-3, 5, {7, 3}, 8, 4, 3, False)
+    assert list(run) == list(check) == ["model", "layer_name", "map_indices", "x0", "node", "settings", "overrides"]
+    settings = oip.AscentSettings(n_steps=30, epsilon=0.5, damping_every=2, coarse_to_fine=[[5, 0.3]], tolerance=1e-3,
+                                  window=5, snapshot_steps={7, 3}, chunk_size=8, block_size=4, seed=3)
+    checked = oip.check_run_arguments(toy, "deep", np.int64(2), None, [1, 2], settings)
     assert checked.map_indices.dtype == np.int32 and checked.map_indices.tolist() == [2]
-    assert checked.node == (1, 2) and checked.damping_sigma == oip.DEFAULT_DAMPING_SIGMA["blur"]
-    assert checked.snapshot_steps == [3, 7] and checked.coarse_to_fine == [(5, 0.3)]
+    assert checked.node == (1, 2) and checked.settings.sigma == oip.DEFAULT_DAMPING_SIGMA["blur"]
+    assert checked.snapshot_steps == [3, 7] and checked.settings.coarse_to_fine == ((5, 0.3),)
     np.testing.assert_array_equal(checked.x0, oip.initial_images(1, (12, 12, 1), seed=3))
+    # keyword overrides are the same settings, checked the same way
+    assert oip.check_run_arguments(toy, "deep", 2, None, [1, 2], settings, n_steps=40).settings == \
+        settings.replace(n_steps=40)
+    with pytest.raises(TypeError, match="unknown ascent setting.* n_step; valid: n_steps, epsilon"):
+        oip.run_oip(toy, "deep", [0], n_step=40)
+    with pytest.raises(TypeError, match="settings must be an AscentSettings, got dict"):
+        oip.run_oip(toy, "deep", [0], settings={"n_steps": 4})
 
 
 def test_layers_that_cannot_be_oip_targets_are_refused(toy):
@@ -455,7 +464,7 @@ def test_the_limits_of_every_range_are_accepted(toy):
                 damping="blur", damping_every=1, damping_sigma=5.5, pre_activation_steps=oip.MAX_STEPS,
                 coarse_to_fine=[(1, 1e-9)], tolerance=0.0, window=oip.MAX_STEPS, snapshot_steps=[1, oip.MAX_STEPS],
                 chunk_size=1, block_size=1, seed=0, progress=None)
-    checked = oip.check_run_arguments(**args)
+    checked = oip.check_run_arguments(**args).settings
     assert (checked.n_steps, checked.window, checked.damping_sigma) == (oip.MAX_STEPS, oip.MAX_STEPS, 5.5)
     smallest = oip.run_oip(toy, "deep", [0, 3], n_steps=1, window=1, block_size=1, chunk_size=1, damping_every=1,
                            snapshot_steps=[1], seed=0, early_stop=False, progress=False)
@@ -509,11 +518,12 @@ def test_run_oip_defaults_are_the_documented_ones():
     """The notebooks and the explorer (which reads these defaults) depend on them: a change must be deliberate."""
     import inspect
 
-    defaults = {name: p.default for name, p in inspect.signature(oip.run_oip).parameters.items()
-                if p.default is not inspect.Parameter.empty}
+    defaults = {f.name: getattr(oip.AscentSettings(), f.name) for f in dataclasses.fields(oip.AscentSettings)}
     assert defaults == dict(
-        x0=None, node=None, n_steps=600, epsilon=0.01, normalize_gradient=True, restandardize=True, damping="blur",
-        damping_every=4, damping_sigma=None, pre_activation_steps=0, coarse_to_fine=None, tolerance=2e-4, window=20,
+        n_steps=600, epsilon=0.01, normalize_gradient=True, restandardize=True, damping="blur",
+        damping_every=4, damping_sigma=None, pre_activation_steps=0, coarse_to_fine=(), jitter=0, rotate=0.0,
+        scale=0.0, tv_weight=0.0, l1_weight=0.0, l2_weight=0.0, parameterization="pixel", fourier_decay=1.0,
+        diversity_weight=0.0, diversity_layer=None, precision="float32", tolerance=2e-4, window=20,
         early_stop=True, snapshot_steps=None, chunk_size=256, block_size=10, seed=0, verbose=False, progress=None,
     )
     assert oip.DEFAULT_DAMPING_SIGMA == {"blur": 0.4, "fourier": 1.0}
