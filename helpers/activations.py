@@ -1,10 +1,11 @@
-"""Look inside a model: sub-models to named layers, batched extraction, class aggregates, similarity.
+"""Look inside a model: sub-models to named layers, batched extraction, class aggregates, similarity, receptive fields.
 
 Works on any functional Keras image model with one input (nothing here imports ``helpers.model``)::
 
     acts = extract(model, x_test, "Conv2D_3")             # (n, 3, 3, 128) for the series' CNN
     mean, std = class_means(acts, y_test)                  # (10, 3, 3, 128) each
     similarity_matrix(mean, metric="cosine")               # (10, 10)
+    receptive_field(model, "Conv2D_3", (1, 1))             # (slice(4, 22), slice(4, 22)): input rows, cols
 
 Sub-models are cached per (model, layer names, ``pre_activation``), so repeated calls reuse one traced
 forward function. Extraction runs batch by batch into a preallocated array: memory beyond the result stays
@@ -513,3 +514,142 @@ def firing_fraction(activations: np.ndarray, threshold: float = 0.0) -> np.ndarr
         raise ValueError(f"need activations (n, ..., maps) with n >= 1, got shape {activations.shape}")
     per_image = activations.reshape(len(activations), -1, activations.shape[-1]).max(axis=1)  # (n, maps)
     return np.mean(per_image > threshold, axis=0)
+
+
+# ------------------------------------------------------------------------------------------ receptive fields
+
+_SPATIAL_LAYERS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D")
+_POSITIONWISE_LAYERS = (
+    "Activation", "ActivityRegularization", "AlphaDropout", "BatchNormalization", "Dropout", "ELU",
+    "GaussianDropout", "GaussianNoise", "Identity", "LeakyReLU", "PReLU", "ReLU", "Rescaling", "SpatialDropout2D",
+)
+"""Layers that keep every position (row, col) apart: the field passes through them unchanged."""
+
+
+def _layer_types(names: Sequence[str]) -> tuple:
+    import keras
+
+    return tuple(getattr(keras.layers, name) for name in names if hasattr(keras.layers, name))
+
+
+def _cannot_follow(layer, layer_name: str, why: str) -> ValueError:
+    return ValueError(
+        f"receptive_field cannot follow layer {layer.name!r} ({type(layer).__name__}) on the way from the input to "
+        f"{layer_name!r}: {why}; supported: {', '.join(_SPATIAL_LAYERS)} (padding 'valid' or 'same', channels last) "
+        f"and layers that keep positions apart ({', '.join(_POSITIONWISE_LAYERS)})"
+    )
+
+
+def _chain_to(model, layer_name: str) -> list:
+    """The layers from the model's input to ``layer_name`` (input side first, the input layer left out)."""
+    import keras
+
+    chain, layer = [], check_layer_name(model, layer_name)
+    while not isinstance(layer, keras.layers.InputLayer):
+        if len(getattr(layer, "_inbound_nodes", ())) > 1:
+            raise _cannot_follow(layer, layer_name, "it is used more than once in the graph")
+        inputs = layer.input
+        if isinstance(inputs, (list, tuple, dict)):
+            raise _cannot_follow(layer, layer_name, f"it has {len(inputs)} inputs, not one chain")
+        chain.append(layer)
+        layer = inputs._keras_history.operation
+    return chain[::-1]
+
+
+def _window(layer, layer_name: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], str] | None:
+    """``(kernel, strides, dilation, padding)`` of a spatial layer, per axis (rows, cols); None for a layer that
+    keeps positions apart; raises ValueError for any other layer."""
+    if isinstance(layer, _layer_types(_POSITIONWISE_LAYERS)):
+        return None
+    if not isinstance(layer, _layer_types(_SPATIAL_LAYERS)):
+        raise _cannot_follow(layer, layer_name, "unsupported layer type")
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        raise _cannot_follow(layer, layer_name, f"data_format is {layer.data_format!r}")
+    if layer.padding not in ("valid", "same"):
+        raise _cannot_follow(layer, layer_name, f"padding is {layer.padding!r}")
+    kernel = getattr(layer, "kernel_size", None) or layer.pool_size
+    dilation = getattr(layer, "dilation_rate", (1, 1))
+    return tuple(kernel), tuple(layer.strides), tuple(dilation), layer.padding
+
+
+def _window_inputs(outputs: np.ndarray, size: int, kernel: int, stride: int, dilation: int, padding: str) -> np.ndarray:
+    """Along one axis: the input positions (in ``0..size-1``, sorted) that the output positions ``outputs`` read.
+
+    ``"same"`` pads as TensorFlow does: ``ceil(size / stride)`` outputs, the smaller half of the padding first.
+    Padded positions are constants, so they are dropped (this is the clipping to the input).
+    """
+    span = dilation * (kernel - 1) + 1
+    before = 0
+    if padding == "same":
+        n_out = -(-size // stride)
+        before = max((n_out - 1) * stride + span - size, 0) // 2
+    taps = np.unique(outputs[:, np.newaxis] * stride - before + dilation * np.arange(kernel)[np.newaxis, :])
+    return taps[(taps >= 0) & (taps < size)]
+
+
+def receptive_field(model, layer_name: str, node: tuple[int, int]) -> tuple[slice, slice]:
+    """The rows and columns of the input image that node ``(row, col)`` of a map of ``layer_name`` depends on.
+
+    Computed from the layer geometry alone (no forward pass) by walking the chain of layers from the input:
+    Conv2D / DepthwiseConv2D / SeparableConv2D (kernel size, strides, dilation, padding ``"valid"`` or
+    ``"same"``), MaxPooling2D / AveragePooling2D (pool size, strides, padding), and layers that keep positions
+    apart (Activation, BatchNormalization, Dropout, ...). Zero padding adds no input pixels: the field is clipped
+    to the image. For the series' CNN, node (1, 1) of Conv2D_3 sees rows 4..21 and columns 4..21 (18 x 18 px).
+
+    Args:
+        layer_name: a layer with maps ``(h, w, maps)`` (channels last); the field is the same for every map.
+        node: ``(row, col)`` in ``0..h-1`` x ``0..w-1``.
+
+    Returns ``(rows, cols)``, slices into the image in pixels (``image[rows, cols]`` is the patch). With
+    dilation > 1 the field may have holes; the slices are its bounding box.
+
+    Raises ValueError for a layer without maps, a node outside the maps, a model input of unknown size, or a
+    layer on the way that the walk cannot follow (the message names it and lists what is supported).
+    """
+    layer = check_layer_name(model, layer_name)
+    shape = tuple(layer.output.shape[1:])
+    if len(shape) != 3 or None in shape[:2]:
+        raise ValueError(f"layer {layer_name!r} has output shape {shape}; receptive_field needs maps (h, w, maps) of "
+                         "a known size, with nodes (row, col)")
+    row, col = checks.node(node, (int(shape[0]), int(shape[1])), f"layer {layer_name!r}")
+    fields = [np.array([row]), np.array([col])]
+    for step in reversed(_chain_to(model, layer_name)):
+        window = _window(step, layer_name)
+        if window is None:
+            continue
+        size = tuple(step.input.shape[1:3])
+        if None in size:
+            raise ValueError(f"layer {step.name!r} has inputs of unknown size {size}; receptive_field needs a model "
+                             "with a fixed input size")
+        fields = [_window_inputs(field, int(n), *(w[axis] for w in window[:3]), window[3])
+                  for axis, (field, n) in enumerate(zip(fields, size))]
+    rows, cols = fields
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
+def top_patches(
+    model,
+    layer_name: str,
+    images: np.ndarray,
+    map_index: int,
+    node: tuple[int, int],
+    k: int = 9,
+    batch_size: int = 1000,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` images that drive node ``(row, col)`` of one map most, cut to the node's receptive field.
+
+    Args:
+        images: standardized input batch ``(n, 28, 28, 1)``.
+        map_index: the map of ``layer_name`` (channels last).
+        node: ``(row, col)`` of the map; the images are ranked by its value (see :func:`top_examples`).
+        k: how many patches, ``1 <= k <= n``.
+        batch_size: images per forward pass.
+
+    Returns ``(patches, indices, values)``: ``patches`` ``(k, ph, pw, c)`` are ``images[indices]`` cut to
+    :func:`receptive_field` (same dtype and units as ``images``; e.g. ``(k, 18, 18, 1)`` for node (1, 1) of
+    Conv2D_3 of the series' CNN); ``indices`` ``(k,)`` their positions in ``images``, strongest first;
+    ``values`` ``(k,)`` the node's activations.
+    """
+    rows, cols = receptive_field(model, layer_name, node)
+    indices, values = top_examples(model, layer_name, images, map_index, k=k, node=node, batch_size=batch_size)
+    return np.asarray(images)[indices, rows, cols], indices, values

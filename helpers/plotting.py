@@ -1,6 +1,6 @@
-"""Figures shared by all notebooks: image grids, digit galleries, contrast enhancement, curves.
+"""Figures shared by all notebooks: image grids, digit galleries, contrast enhancement, curves, animations.
 
-Arrays in, Matplotlib figures out; nothing here knows about models. Images may be ``(n, h, w)``,
+Arrays in, Matplotlib figures (and animations) out; nothing here knows about models. Images may be ``(n, h, w)``,
 ``(n, h, w, 1)`` (shown with a colour map) or ``(n, h, w, 3)`` (shown as RGB).
 """
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import animation as mpl_animation
 from matplotlib.figure import Figure
 
 from helpers import checks, files
@@ -41,19 +42,20 @@ def _stretch(image: np.ndarray, low: float, high: float) -> np.ndarray:
     return np.clip((image - lo) / (hi - lo), 0.0, 1.0)
 
 
-def _as_displayable(images: np.ndarray, blank_panels: bool = False) -> np.ndarray:
+def _as_displayable(images: np.ndarray, blank_panels: bool = False, name: str = "images") -> np.ndarray:
     """``images`` as ``(n, h, w)`` or ``(n, h, w, 3)``; refuses NaN and infinite values, except that with
-    ``blank_panels`` an image that is NaN everywhere is allowed (an empty panel)."""
+    ``blank_panels`` an image that is NaN everywhere is allowed (an empty panel). ``name`` names the argument in
+    error messages."""
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3):
-        raise ValueError(f"expected images of shape (n, h, w), (n, h, w, 1) or (n, h, w, 3), got {images.shape}")
+        raise ValueError(f"expected {name} of shape (n, h, w), (n, h, w, 1) or (n, h, w, 3), got {images.shape}")
     if blank_panels and np.issubdtype(images.dtype, np.floating):
         blank = np.isnan(images).reshape(len(images), -1).all(axis=1)
-        checks.finite_array("images (NaN only as a whole blank panel)", images[~blank])
+        checks.finite_array(f"{name} (NaN only as a whole blank panel)", images[~blank])
     else:
-        checks.finite_array("images", images)
+        checks.finite_array(name, images)
     return images
 
 
@@ -267,3 +269,118 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 100) -> Path:
     A crash never leaves a half-written picture; the format follows the suffix (``.png``, ``.svg``, ...).
     """
     return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight"), overwrite=True)
+
+
+# ---------------------------------------------------------------------------------------------- animations
+
+ANIMATION_SUFFIXES = (".gif", ".mp4")
+
+
+def _animation_frames(frames: np.ndarray) -> np.ndarray:
+    """``frames`` checked and ready for ``imshow``: grey ``(n, h, w)`` as float, RGB ``(n, h, w, 3)`` as uint8 or
+    stretched jointly (one min..max for all frames) to 0..1."""
+    frames = _as_displayable(frames, name="frames")
+    if len(frames) == 0 or 0 in frames.shape[1:3]:
+        raise ValueError(f"frames is empty (shape {frames.shape}); need at least one frame of at least 1x1 pixels")
+    if frames.ndim == 3:
+        return frames.astype(np.float64, copy=False)
+    if frames.dtype == np.uint8:
+        return frames
+    low, high = float(frames.min()), float(frames.max())
+    return (frames - low) / (high - low) if high > low else np.zeros(frames.shape)
+
+
+def animate_frames(
+    frames: np.ndarray,
+    titles: Sequence[str] | None = None,
+    fps: float = 5.0,
+    cmap: str = "gray",
+    colorbar_label: str = "pixel value (standardized)",
+    figsize: tuple[float, float] = (4.0, 3.6),
+) -> mpl_animation.FuncAnimation:
+    """An animation that shows ``frames`` one after another, e.g. the snapshots of one gradient ascent.
+
+    Args:
+        frames: ``(n, h, w)`` or ``(n, h, w, 1)`` grey images (drawn with ``cmap``) or ``(n, h, w, 3)`` RGB, finite,
+            ``n >= 1``. All frames share one colour scale (the minimum to the maximum over all frames), so the
+            viewer sees the pattern form rather than the scale change; RGB frames that are not uint8 are stretched
+            jointly to 0..1 for the same reason.
+        titles: one title per frame (default ``"frame i of n"``).
+        fps: frames per second when played or saved.
+        colorbar_label: label of the colour bar (grey frames only; RGB frames get none).
+        figsize: (width, height) in inches.
+
+    The figure is not registered with pyplot, so a notebook does not draw it a second time: show the animation
+    with ``IPython.display.HTML(animation.to_jshtml())`` or write it with :func:`save_animation`.
+    """
+    frames = _animation_frames(frames)
+    n = len(frames)
+    titles = [f"frame {i + 1} of {n}" for i in range(n)] if titles is None else [str(t) for t in titles]
+    if len(titles) != n:
+        raise ValueError(f"got {len(titles)} titles for {n} frames")
+    fps = checks.real("fps", fps, 0, open_low=True)
+    fig = Figure(figsize=figsize)
+    ax = fig.add_subplot()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if frames.ndim == 3:
+        shown = ax.imshow(frames[0], cmap=cmap, vmin=float(frames.min()), vmax=float(frames.max()))
+        fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=colorbar_label)
+    else:
+        shown = ax.imshow(frames[0])
+    title = ax.set_title(titles[0])
+
+    def draw(i: int):
+        shown.set_data(frames[i])
+        title.set_text(titles[i])
+        return shown, title
+
+    return mpl_animation.FuncAnimation(fig, draw, frames=n, interval=1000.0 / fps, repeat=True)
+
+
+def _movie_writer(suffix: str, fps: float) -> mpl_animation.AbstractMovieWriter:
+    """The writer for a file suffix: Pillow for ``.gif``, FFmpeg for ``.mp4`` (if installed)."""
+    if suffix == ".gif":
+        return mpl_animation.PillowWriter(fps=fps)
+    if not mpl_animation.writers.is_available("ffmpeg"):
+        raise RuntimeError("writing .mp4 needs ffmpeg, which was not found on this machine; install ffmpeg "
+                           "(e.g. conda install ffmpeg, apt install ffmpeg) or save as .gif")
+    return mpl_animation.FFMpegWriter(fps=fps)
+
+
+def save_animation(
+    animation: mpl_animation.Animation,
+    path: str | Path,
+    fps: float | None = None,
+    dpi: int = 100,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``animation`` to ``path`` as a GIF (``.gif``, Pillow) or an MP4 video (``.mp4``, needs ffmpeg).
+
+    Args:
+        fps: frames per second (default: the animation's own rate).
+        dpi: pixels per inch of the figure.
+        overwrite: replace an existing file; otherwise an existing ``path`` raises :class:`FileExistsError`.
+
+    Written atomically (:func:`helpers.files.atomic_write`): frames go to a temporary file in the same folder,
+    which is renamed to ``path`` only when complete; a failure leaves neither a partial file nor the temporary.
+    Raises ValueError for another suffix (listing the valid ones) and RuntimeError for ``.mp4`` without ffmpeg.
+    Returns ``path``.
+    """
+    if not isinstance(animation, mpl_animation.Animation):
+        raise ValueError(f"animation must be a matplotlib Animation (e.g. from animate_frames), got "
+                         f"{type(animation).__name__}")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in ANIMATION_SUFFIXES:
+        raise ValueError(f"cannot tell the format of {path} from its suffix {path.suffix!r}; valid suffixes: "
+                         f"{', '.join(ANIMATION_SUFFIXES)}")
+    if fps is None:
+        interval = getattr(animation, "_interval", None)  # ms between frames, set by every timed animation
+        if not interval:
+            raise ValueError("the animation has no frame rate of its own; pass fps")
+        fps = 1000.0 / interval
+    fps = checks.real("fps", fps, 0, open_low=True)
+    dpi = checks.real("dpi", dpi, 0, open_low=True)
+    writer = _movie_writer(suffix, fps)
+    return files.atomic_write(path, lambda tmp: animation.save(tmp, writer=writer, dpi=dpi), overwrite=overwrite)

@@ -317,3 +317,164 @@ def test_top_examples_are_the_images_that_drive_a_map_most(cnn, x):
         A.top_examples(cnn, "Dense_1", x, 1, node=(0, 0))
     with pytest.raises(ValueError, match="images has dtype uint8"):
         A.top_examples(cnn, "Dense_1", np.zeros((3, 28, 28, 1), np.uint8), 1)
+
+
+# ------------------------------------------------------------------------------------------ receptive fields
+# receptive_field() works from the layer geometry alone; the tests check it against what the network computes:
+# the support of the gradient of a node with respect to the input (every node of every map layer of small models
+# whose pooling is averaging, so the gradient reaches every pixel a node depends on), and, for the committed model
+# with max pooling and ReLU, that pixels outside the field leave the node unchanged while each border line of the
+# field changes it.
+
+
+def _gradient_boxes(model, layer_name: str, seed: int = 0) -> dict:
+    """{node: (rows, cols)}: the bounding box of the pixels where d node / d input != 0, for map 0 of the layer."""
+    import tensorflow as tf
+
+    h, w, c = model.input_shape[1:]
+    x = tf.constant(np.random.default_rng(seed).normal(size=(1, h, w, c)), tf.float32)
+    sub = A.activation_model(model, layer_name, pre_activation=True)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = sub(x, training=False)[0, :, :, 0]
+    jacobian = np.abs(np.asarray(tape.jacobian(out, x)))[:, :, 0].sum(axis=-1)  # (oh, ow, h, w)
+    boxes = {}
+    for node in np.ndindex(*jacobian.shape[:2]):
+        rows, cols = np.flatnonzero(jacobian[node].any(axis=1)), np.flatnonzero(jacobian[node].any(axis=0))
+        boxes[node] = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    return boxes
+
+
+def _same_padding_model():
+    """Odd, non-square input; 'same' padding with strides, an uneven kernel, dilation and pooling, so that the
+    fields of nodes at the borders are clipped on different sides; layers that keep positions apart in between."""
+    init = keras.initializers.RandomNormal(seed=3)
+    layers = keras.layers
+    inputs = keras.Input((13, 11, 1), name="image")
+    x = layers.Conv2D(2, 3, padding="same", kernel_initializer=init, name="same_3x3")(inputs)
+    x = layers.Activation("tanh", name="tanh")(x)
+    x = layers.Conv2D(2, (3, 2), strides=2, padding="same", kernel_initializer=init, name="same_stride_2")(x)  # 7x6
+    x = layers.BatchNormalization(name="norm")(x)
+    x = layers.AveragePooling2D(2, strides=1, padding="same", name="avg_same")(x)  # 7x6, pads after only
+    x = layers.Dropout(0.5, name="dropout")(x)
+    x = layers.Conv2D(2, 3, dilation_rate=2, padding="same", kernel_initializer=init, name="dilated")(x)  # 7x6
+    x = layers.DepthwiseConv2D((2, 3), depthwise_initializer=init, name="depthwise")(x)  # 6x4
+    x = layers.AveragePooling2D((2, 1), padding="valid", name="avg_valid")(x)  # 3x4
+    return keras.Model(inputs, x, name="same_padding")
+
+
+def _series_geometry_with_average_pooling():
+    """The series' CNN geometry (3x3 'valid' convolutions, 2x2 pooling), linear, with average pooling."""
+    init = keras.initializers.RandomNormal(seed=4)
+    layers = keras.layers
+    inputs = keras.Input((28, 28, 1), name="image")
+    x = layers.Conv2D(2, 3, kernel_initializer=init, name="Conv2D_1")(inputs)
+    x = layers.AveragePooling2D(2, name="MaxPool_1")(x)
+    x = layers.Conv2D(2, 3, kernel_initializer=init, name="Conv2D_2")(x)
+    x = layers.AveragePooling2D(2, name="MaxPool_2")(x)
+    x = layers.Conv2D(2, 3, kernel_initializer=init, name="Conv2D_3")(x)
+    return keras.Model(inputs, x, name="average_pooling")
+
+
+@pytest.mark.parametrize("build", [_same_padding_model, _series_geometry_with_average_pooling])
+def test_receptive_field_is_the_support_of_the_gradient_for_every_node(build):
+    model = build()
+    for layer in model.layers[1:]:
+        boxes = _gradient_boxes(model, layer.name)
+        assert boxes, layer.name
+        for node, expected in boxes.items():
+            assert A.receptive_field(model, layer.name, node) == expected, (layer.name, node)
+
+
+def test_same_padding_fields_are_clipped_at_the_borders():
+    model = _same_padding_model()
+    # same_3x3 (pads 1 on each side): corner nodes see 2x2 pixels, inner ones 3x3
+    assert A.receptive_field(model, "same_3x3", (0, 0)) == (slice(0, 2), slice(0, 2))
+    assert A.receptive_field(model, "same_3x3", (12, 10)) == (slice(11, 13), slice(9, 11))
+    assert A.receptive_field(model, "same_3x3", (5, 5)) == (slice(4, 7), slice(4, 7))
+    # same_stride_2 over 13x11: 7x6 outputs; rows pad 2 = 1 before + 1 after, cols (kernel 2) pad 1 = 0 before + 1
+    # after. Node (0, 0) reads same_3x3 rows -1..1 -> 0..1, cols 0..1; widened by same_3x3: rows 0..2, cols 0..2.
+    assert A.receptive_field(model, "same_stride_2", (0, 0)) == (slice(0, 3), slice(0, 3))
+    # node (6, 5) reads rows 11..13 -> 11..12, cols 10..11 -> 10; widened: rows 10..12, cols 9..10
+    assert A.receptive_field(model, "same_stride_2", (6, 5)) == (slice(10, 13), slice(9, 11))
+
+
+def test_receptive_field_of_the_committed_model_and_its_perturbations():
+    model, _, _ = M.load_model()
+    # By hand, from Conv2D_3 back to the input (each 'valid' 3x3 conv widens [a, b] to [a, b + 2], each 2x2 pool with
+    # stride 2 maps [a, b] to [2a, 2b + 1]): Conv2D_3 row 1 -> MaxPool_2 rows 1..3 -> Conv2D_2 rows 2..7
+    # -> MaxPool_1 rows 2..9 -> Conv2D_1 rows 4..19 -> image rows 4..21, the same for columns: an 18x18 patch.
+    assert A.receptive_field(model, "Conv2D_3", (1, 1)) == (slice(4, 22), slice(4, 22))
+    # corners: rows 0..17 for row 0; row 2 -> 8..25 (rows 26, 27 feed only Conv2D_2 row 10, which pooling drops)
+    assert A.receptive_field(model, "Conv2D_3", (0, 2)) == (slice(0, 18), slice(8, 26))
+    assert A.receptive_field(model, "MaxPool_1", (12, 0)) == (slice(24, 28), slice(0, 4))
+    assert A.receptive_field(model, "image", (3, 7)) == (slice(3, 4), slice(7, 8))
+
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(1, 28, 28, 1)).astype(np.float32)
+    inside = np.zeros((28, 28), bool)
+    inside[4:22, 4:22] = True
+    outside = base.copy()
+    outside[0, ~inside, 0] = rng.normal(scale=3.0, size=(~inside).sum())
+    borders = [(4, slice(4, 22)), (21, slice(4, 22)), (slice(4, 22), 4), (slice(4, 22), 21)]  # top, bottom, left, right
+    changed = [base.copy() for _ in borders]
+    for image, (rows, cols) in zip(changed, borders):
+        image[0, rows, cols, 0] += rng.choice([-4.0, 4.0], size=18).astype(np.float32)
+    node = A.extract(model, np.concatenate([base, outside, *changed]), "Conv2D_3", pre_activation=True)[:, 1, 1]
+    np.testing.assert_allclose(node[1], node[0], rtol=1e-6, atol=1e-6)  # all 128 maps unchanged
+    for i, border in enumerate(borders, start=2):
+        assert np.abs(node[i] - node[0]).max() > 1e-2, f"border {border} of the field does not reach the node"
+
+
+def test_receptive_field_errors(cnn):
+    with pytest.raises(ValueError, match=r"node \(3, 0\) is outside the 3x3 maps of layer 'Conv2D_3': valid rows"):
+        A.receptive_field(cnn, "Conv2D_3", (3, 0))
+    with pytest.raises(ValueError, match=r"node must be a pair of integers"):
+        A.receptive_field(cnn, "Conv2D_3", (1.0, 1))
+    with pytest.raises(ValueError, match=r"layer 'Dense_1' has output shape \(5,\); receptive_field needs maps"):
+        A.receptive_field(cnn, "Dense_1", (0, 0))
+    with pytest.raises(ValueError, match="has no layer 'Conv2D_9'"):
+        A.receptive_field(cnn, "Conv2D_9", (0, 0))
+
+    inputs = keras.Input((8, 8, 1))
+    up = keras.layers.UpSampling2D(2, name="up")(inputs)
+    conv = keras.layers.Conv2D(1, 3, name="after_up")(up)
+    with pytest.raises(ValueError, match=r"cannot follow layer 'up' \(UpSampling2D\) on the way from the input to "
+                                         r"'after_up': unsupported layer type; supported: Conv2D, .*MaxPooling2D.*"
+                                         r"Activation, .*BatchNormalization.*Dropout"):
+        A.receptive_field(keras.Model(inputs, conv), "after_up", (0, 0))
+    left, right = keras.layers.Conv2D(1, 3, name="left")(inputs), keras.layers.Conv2D(1, 3, name="right")(inputs)
+    added = keras.layers.Add(name="add")([left, right])
+    top = keras.layers.Conv2D(1, 3, name="top")(added)
+    with pytest.raises(ValueError, match=r"cannot follow layer 'add' \(Add\).*it has 2 inputs, not one chain"):
+        A.receptive_field(keras.Model(inputs, top), "top", (0, 0))
+    shared = keras.layers.Conv2D(1, 3, padding="same", name="shared")
+    with pytest.raises(ValueError, match=r"layer 'shared' \(Conv2D\).*it is used more than once in the graph"):
+        A.receptive_field(keras.Model(inputs, shared(shared(inputs))), "shared", (0, 0))
+    free = keras.Input((None, None, 1))
+    with pytest.raises(ValueError, match=r"layer 'free_conv' has output shape \(None, None, 1\); .*of a known size"):
+        A.receptive_field(keras.Model(free, keras.layers.Conv2D(1, 3, name="free_conv")(free)), "free_conv", (0, 0))
+
+
+def test_receptive_field_follows_a_sequential_model():
+    model = keras.Sequential([keras.Input((10, 10, 1)), keras.layers.Conv2D(1, 3, name="a"),
+                              keras.layers.ReLU(name="relu"), keras.layers.MaxPooling2D(2, strides=1, name="pool")])
+    assert A.receptive_field(model, "pool", (2, 6)) == (slice(2, 6), slice(6, 10))  # pool rows 2..3 -> conv +2
+
+
+def test_top_patches_cut_the_top_images_to_the_field(cnn, x):
+    patches, indices, values = A.top_patches(cnn, "Conv2D_3", x, 7, (1, 1), k=5, batch_size=9)
+    expected_indices, expected_values = A.top_examples(cnn, "Conv2D_3", x, 7, k=5, node=(1, 1))
+    np.testing.assert_array_equal(indices, expected_indices)
+    np.testing.assert_allclose(values, expected_values, rtol=1e-6)
+    assert patches.shape == (5, 18, 18, 1) and patches.dtype == x.dtype
+    np.testing.assert_array_equal(patches, x[indices, 4:22, 4:22])
+    # a border node of Conv2D_2 (11x11): node (0, 10) <- MaxPool_1 rows 0..2, cols 10..12 <- Conv2D_1 rows 0..5,
+    # cols 20..25 <- image rows 0..7, cols 20..27
+    border, border_indices, _ = A.top_patches(cnn, "Conv2D_2", x, 3, (0, 10), k=2)
+    assert border.shape == (2, 8, 8, 1)
+    np.testing.assert_array_equal(border, x[border_indices, 0:8, 20:28])
+    with pytest.raises(ValueError, match=r"node \(0, 11\) is outside the 11x11 maps of layer 'Conv2D_2'"):
+        A.top_patches(cnn, "Conv2D_2", x, 3, (0, 11))
+    with pytest.raises(ValueError, match=r"k must be an integer in 1\.\.23, got 0"):
+        A.top_patches(cnn, "Conv2D_2", x, 3, (0, 1), k=0)

@@ -156,3 +156,145 @@ def test_save_figure_goes_through_the_one_atomic_write_helper(tmp_path, monkeypa
     plotting.save_figure(fig, target)  # replacing an existing picture is allowed
     assert calls == [(target, True), (target, True)]
     assert target.read_text().lstrip().startswith("<?xml")  # the format follows the suffix
+
+
+# ---------------------------------------------------------------------------------------------- animations
+# animate_frames() draws frames on one fixed colour scale; save_animation() writes GIF (Pillow) or MP4 (ffmpeg)
+# atomically and refuses to overwrite. Frames are read back from the written file with Pillow.
+
+import matplotlib.animation  # noqa: E402
+from PIL import Image  # noqa: E402
+
+
+def _growing_frames(n: int = 5) -> np.ndarray:
+    """Frames whose range grows with the frame number (frame i spans about -(i+1)..(i+1))."""
+    rng = np.random.default_rng(6)
+    return rng.uniform(-1, 1, (n, 12, 10, 1)) * np.arange(1, n + 1)[:, None, None, None]
+
+
+def _unshown(animation):
+    """``animation``, marked as rendered: an animation never drawn warns when it is collected."""
+    animation._draw_was_started = True
+    return animation
+
+
+def _drawn(animation, tmp_path) -> list[tuple]:
+    """(colour limits, shown array, title) of every frame as the writer grabs it."""
+    image = animation._fig.axes[0].images[0]
+    title = animation._fig.axes[0].title
+    seen = []
+    animation.save(tmp_path / "drawn.gif", writer="pillow", dpi=20,
+                   progress_callback=lambda i, n: seen.append((image.get_clim(), np.array(image.get_array()),
+                                                               title.get_text())))
+    return seen
+
+
+def test_animate_frames_keeps_one_colour_scale_and_a_title_per_frame(tmp_path):
+    frames = _growing_frames()
+    animation = plotting.animate_frames(frames, titles=[f"step {10 * i}" for i in range(5)], fps=4,
+                                        colorbar_label="pixel value (std units)")
+    assert isinstance(animation, matplotlib.animation.FuncAnimation)
+    fig = animation._fig
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "pixel value (std units)"  # image + colour bar
+    assert fig not in [plt.figure(n) for n in plt.get_fignums()]  # not drawn a second time by a notebook
+    seen = _drawn(animation, tmp_path)
+    assert len(seen) == 5
+    for i, (clim, shown, title) in enumerate(seen):
+        assert clim == pytest.approx((frames.min(), frames.max()))  # the same for every frame
+        np.testing.assert_array_equal(shown, frames[i, ..., 0])
+        assert title == f"step {10 * i}"
+    assert _unshown(plotting.animate_frames(frames[:, :, :, 0]))._fig.axes[0].get_title() == "frame 1 of 5"
+
+
+def test_animate_frames_rgb_frames_share_one_stretch(tmp_path):
+    frames = np.random.default_rng(7).uniform(0, 1, (3, 6, 6, 3)) * np.array([1.0, 2.0, 4.0])[:, None, None, None]
+    animation = plotting.animate_frames(frames)
+    assert len(animation._fig.axes) == 1  # no colour bar for RGB
+    shown = [array for _, array, _ in _drawn(animation, tmp_path)]
+    np.testing.assert_allclose(np.stack(shown), (frames - frames.min()) / (frames.max() - frames.min()))
+
+
+def test_animate_frames_refuses_bad_frames():
+    frames = _growing_frames(3)
+    spotted = frames.copy()
+    spotted[1, 2, 3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"frames holds 1 NaN and 0 infinite value\(s\), the first at index \(1, 2, 3\)"):
+        plotting.animate_frames(spotted)
+    spotted[1, 2, 3, 0] = -np.inf
+    with pytest.raises(ValueError, match=r"frames holds 0 NaN and 1 infinite value\(s\)"):
+        plotting.animate_frames(spotted)
+    with pytest.raises(ValueError, match=r"frames is empty \(shape \(0, 12, 10\)\)"):
+        plotting.animate_frames(frames[:0])
+    with pytest.raises(ValueError, match=r"expected frames of shape \(n, h, w\), \(n, h, w, 1\) or \(n, h, w, 3\)"):
+        plotting.animate_frames(frames[0, ..., 0])
+    with pytest.raises(ValueError, match="got 2 titles for 3 frames"):
+        plotting.animate_frames(frames, titles=["a", "b"])
+    with pytest.raises(ValueError, match=r"fps must be a finite number > 0, got 0"):
+        plotting.animate_frames(frames, fps=0)
+
+
+def test_save_animation_writes_a_gif_with_every_frame(tmp_path):
+    animation = plotting.animate_frames(_growing_frames(6), fps=5)
+    path = plotting.save_animation(animation, tmp_path / "sub" / "ascent.gif", dpi=30)
+    assert path == tmp_path / "sub" / "ascent.gif"
+    assert [p.name for p in path.parent.iterdir()] == ["ascent.gif"]  # no temporary left behind
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 6
+        assert gif.info["duration"] == 200  # ms per frame at the animation's 5 fps
+        assert gif.size == (4 * 30, round(3.6 * 30))
+    plotting.save_animation(animation, path, fps=10, overwrite=True)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 6 and gif.info["duration"] == 100
+
+
+def test_save_animation_refuses_to_overwrite(tmp_path):
+    target = tmp_path / "ascent.gif"
+    target.write_bytes(b"old")
+    animation = plotting.animate_frames(_growing_frames(2))
+    with pytest.raises(FileExistsError, match=r"ascent\.gif already exists; pass overwrite=True to replace it"):
+        plotting.save_animation(animation, target)
+    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["ascent.gif"]
+    plotting.save_animation(animation, target, dpi=20, overwrite=True)
+    assert target.read_bytes()[:6] == b"GIF89a"
+
+
+def test_a_failed_save_leaves_no_file_and_no_temporary(tmp_path, monkeypatch):
+    grabbed = []
+
+    def failing_grab(self, **kwargs):
+        grabbed.append(1)
+        if len(grabbed) == 3:
+            raise OSError("disk full")
+        return real_grab(self, **kwargs)
+
+    real_grab = matplotlib.animation.PillowWriter.grab_frame
+    monkeypatch.setattr(matplotlib.animation.PillowWriter, "grab_frame", failing_grab)
+    with pytest.raises(OSError, match="disk full"):
+        plotting.save_animation(plotting.animate_frames(_growing_frames(5)), tmp_path / "ascent.gif", dpi=20)
+    assert list(tmp_path.iterdir()) == []
+    previous = tmp_path / "kept.gif"
+    previous.write_bytes(b"previous")
+    grabbed.clear()
+    with pytest.raises(OSError, match="disk full"):
+        plotting.save_animation(plotting.animate_frames(_growing_frames(5)), previous, dpi=20, overwrite=True)
+    assert previous.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["kept.gif"]
+
+
+def test_save_animation_suffixes_and_missing_ffmpeg(tmp_path, monkeypatch):
+    animation = _unshown(plotting.animate_frames(_growing_frames(2)))
+    with pytest.raises(ValueError, match=r"suffix '\.png'; valid suffixes: \.gif, \.mp4"):
+        plotting.save_animation(animation, tmp_path / "ascent.png")
+    with pytest.raises(ValueError, match=r"suffix ''; valid suffixes: \.gif, \.mp4"):
+        plotting.save_animation(animation, tmp_path / "ascent")
+    with pytest.raises(ValueError, match="animation must be a matplotlib Animation"):
+        plotting.save_animation(plt.figure(), tmp_path / "ascent.gif")
+    monkeypatch.setattr(matplotlib.animation.writers, "is_available", lambda name: False)
+    with pytest.raises(RuntimeError, match=r"needs ffmpeg.*install ffmpeg.*or save as \.gif"):
+        plotting.save_animation(animation, tmp_path / "ascent.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not matplotlib.animation.writers.is_available("ffmpeg"), reason="ffmpeg is not installed")
+def test_save_animation_writes_an_mp4_with_ffmpeg(tmp_path):
+    path = plotting.save_animation(plotting.animate_frames(_growing_frames(4)), tmp_path / "ascent.mp4", dpi=40)
+    assert path.read_bytes()[4:8] == b"ftyp" and [p.name for p in tmp_path.iterdir()] == ["ascent.mp4"]
