@@ -157,7 +157,8 @@ class Objective:
         merged: dict[Term, float] = {}
         for weight, term in terms:
             merged[term] = merged.get(term, 0.0) + float(weight)
-        self.terms: tuple[tuple[float, Term], ...] = tuple((w, t) for t, w in merged.items())
+        # a term whose weights cancel is dropped, so that e.g. a + b - a == b
+        self.terms: tuple[tuple[float, Term], ...] = tuple((w, t) for t, w in merged.items() if w != 0)
 
     def __add__(self, other):
         if isinstance(other, numbers.Real) and not isinstance(other, bool) and other == 0:  # sum() starts at 0

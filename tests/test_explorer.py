@@ -306,3 +306,44 @@ def test_notebook_12_explorer_cell_runs_alone_in_a_fresh_kernel():
     shown = [o for o in outputs if o.output_type == "execute_result"]
     assert len(shown) == 1 and "application/vnd.jupyter.widget-view+json" in shown[0]["data"], outputs
     assert not [o for o in outputs if o.get("name") == "stderr"], "the explorer cell writes to stderr"
+
+
+# ------------------------------------------------------------------------- the ascent's new options in the widget
+
+
+def test_new_option_widgets_flow_into_the_settings_and_the_run(toy):
+    ui = explorer.oip_explorer(toy)
+    # the widgets start at the ascent's defaults
+    assert (ui.jitter.value, ui.tv_weight.value, ui.parameterization.value) == (0, 0.0, "pixel")
+    assert ui.settings().ascent == oip.AscentSettings()
+    assert [value for _, value in ui.parameterization.options] == list(oip.VALID_PARAMETERIZATIONS)
+    ui.jitter.value, ui.tv_weight.value, ui.parameterization.value = 2, 0.3, "fourier"
+    ascent = ui.settings().ascent
+    assert ascent == oip.AscentSettings(jitter=2, tv_weight=0.3, parameterization="fourier")
+    assert type(ascent.jitter) is int and type(ascent.tv_weight) is float
+
+    # a run uses them: the same as run_oip with these settings, and not the same as without them
+    ui.jitter.value, ui.map_index.value, ui.n_steps.value, ui.epsilon.value = 0, 1, 24, 0.05
+    ui.run_button.click()
+    assert ui.status.value.startswith("done: 24 steps"), ui.status.value
+    settings = ui.settings()
+    assert (settings.ascent.tv_weight, settings.ascent.parameterization) == (0.3, "fourier")
+    direct = oip.run_oip(toy, "conv_b", [1], x0=explorer.start_images(toy, settings),
+                         settings=settings.ascent.replace(early_stop=False))
+    np.testing.assert_allclose(ui.result.images, direct.images, atol=1e-5)
+    plain = oip.run_oip(toy, "conv_b", [1], x0=explorer.start_images(toy, settings),
+                        settings=settings.ascent.replace(early_stop=False, tv_weight=0.0, parameterization="pixel"))
+    assert np.abs(plain.images - ui.result.images).max() > 1e-2
+
+    # with jitter the run is reproducible
+    ui.jitter.value = 2
+    first = explorer.run_settings(toy, ui.settings())
+    np.testing.assert_array_equal(explorer.run_settings(toy, ui.settings()).images, first.images)
+    assert np.abs(first.images - ui.result.images).max() > 1e-2  # and differs from the run without jitter
+
+    # a jitter the image size does not allow is reported in the status line; the last result is kept
+    kept = ui.result
+    ui.jitter.value = 6
+    ui.run_button.click()
+    assert "jitter of 6 pixels is too large for 12x12 images; valid: 0..5" in ui.status.value
+    assert ui.result is kept and not ui.run_button.disabled

@@ -565,3 +565,593 @@ def test_the_memory_limit_is_exact(toy):
         oip.check_run_arguments(n_steps=n_steps, snapshot_steps=[1, n_steps], **args)
     with pytest.raises(ValueError, match=r"coarse_to_fine must be .* finite cutoffs > 0, got \[\(10, inf\)\]"):
         oip.check_run_arguments(n_steps=20, snapshot_steps=None, **dict(args, coarse_to_fine=[(10, float("inf"))]))
+
+
+# ==========================================================================================================
+# New ascent capabilities: composite objectives (ascend), objective groups and chunks, transformation robustness,
+# regularizers, the Fourier parameterization, diversity, precision, a colour model, and the settings' checks.
+# ==========================================================================================================
+
+from types import SimpleNamespace  # noqa: E402
+
+from helpers import device  # noqa: E402
+from helpers import objectives as O  # noqa: E402
+
+
+def _total_variation(x: np.ndarray) -> np.ndarray:
+    """Mean absolute difference of vertically and of horizontally neighbouring pixels, summed, per image."""
+    return np.abs(np.diff(x, axis=1)).mean(axis=(1, 2, 3)) + np.abs(np.diff(x, axis=2)).mean(axis=(1, 2, 3))
+
+
+def _same_objective_gram_cosine(model, layer_name: str, images: np.ndarray, groups) -> float:
+    """Mean cosine between the Gram matrices (maps x maps, over the nodes) of images with the same objective,
+    computed with NumPy from activations.extract."""
+    acts = A.extract(model, images, layer_name).astype(np.float64)
+    flat = acts.reshape(len(acts), -1, acts.shape[-1])
+    gram = np.einsum("bnm,bnk->bmk", flat, flat).reshape(len(acts), -1) / flat.shape[1]
+    unit = gram / np.maximum(np.linalg.norm(gram, axis=1, keepdims=True), 1e-12)
+    groups = np.asarray(groups)
+    same = (groups[:, None] == groups[None, :]) & ~np.eye(len(groups), dtype=bool)
+    return float((unit @ unit.T)[same].mean())
+
+
+def _transform(settings: "oip.AscentSettings", x: np.ndarray, rng) -> np.ndarray:
+    """The ascent's random transformation of ``x`` for the RNG key ``rng`` (it reads only the settings and the
+    image shape of its engine)."""
+    import tensorflow as tf
+
+    engine = SimpleNamespace(settings=settings, image_shape=x.shape[1:])
+    return oip._Ascent._transform(engine, tf.constant(x, tf.float32), tf.constant(rng, tf.int32)).numpy()
+
+
+def test_ascend_equals_run_oip_for_the_equivalent_simple_objectives(toy):
+    x0 = oip.initial_images(3, (12, 12, 1), seed=5)
+    maps = [2, 0, 1]
+    kwargs = dict(x0=x0, n_steps=20, epsilon=0.05, pre_activation_steps=5, early_stop=False, progress=False)
+    reference = oip.run_oip(toy, "deep", maps, **kwargs)
+    assert np.all(reference.final_loss > reference.losses[0])  # a real ascent to compare with
+    simple_objectives = [O.map_objective("deep", m) for m in maps]
+    simple = oip.ascend(toy, simple_objectives, **kwargs)
+    assert simple.objectives == tuple(simple_objectives) and simple.map_indices.tolist() == maps
+    np.testing.assert_allclose(simple.images, reference.images, atol=1e-6)
+    # composite objectives (weight arrays instead of gathered maps) with the same gradient direction: a scaled map
+    # (the gradient is divided by its RMS, so the scale changes the objective but not the step) and a one-hot
+    # direction
+    doubled = oip.ascend(toy, [2 * o for o in simple_objectives], **kwargs)
+    assert doubled.layer_name == "deep" and doubled.map_indices.tolist() == [-1, -1, -1]
+    np.testing.assert_allclose(doubled.images, reference.images, atol=1e-4)
+    np.testing.assert_allclose(doubled.losses, 2 * reference.losses, rtol=1e-4, atol=1e-6)
+    one_hot = oip.ascend(toy, [O.direction("deep", np.eye(4)[m]) for m in maps], **kwargs)
+    np.testing.assert_allclose(one_hot.images, reference.images, atol=1e-4)
+    np.testing.assert_allclose(one_hot.losses, reference.losses, rtol=1e-4, atol=1e-6)
+    # a node, through the (B, h, w, maps) weights
+    node_reference = oip.run_oip(toy, "deep", maps, node=(1, 2), **kwargs)
+    node = oip.ascend(toy, [3 * O.node_objective("deep", m, (1, 2)) for m in maps], **kwargs)
+    np.testing.assert_allclose(node.images, node_reference.images, atol=1e-4)
+    np.testing.assert_allclose(node.losses, 3 * node_reference.losses, rtol=1e-4, atol=1e-6)
+    # class logits of the toy's linear output layer are its units
+    logits = oip.ascend(toy, [O.class_logit(2), O.class_logit(0)], x0=x0[:2], n_steps=10, early_stop=False)
+    units = oip.run_oip(toy, "dense", [2, 0], x0=x0[:2], n_steps=10, early_stop=False)
+    np.testing.assert_allclose(logits.images, units.images, atol=1e-6)
+    np.testing.assert_allclose(logits.losses, units.losses, rtol=1e-5, atol=1e-6)
+
+
+def test_groups_that_are_not_contiguous_keep_the_callers_order(toy):
+    maps = np.tile([0, 1], 3)  # images of one objective are not side by side
+    x0 = oip.initial_images(6, (12, 12, 1), seed=3)
+    kwargs = dict(n_steps=20, epsilon=0.05, early_stop=False, diversity_weight=1.0, progress=False)
+    result = oip.run_oip(toy, "deep", maps, x0=x0, **kwargs)
+    assert result.map_indices.tolist() == [0, 1, 0, 1, 0, 1]
+    np.testing.assert_array_equal(result.initial, x0)
+    # row 0 and the last row belong to the images in the caller's order
+    np.testing.assert_allclose(result.losses[0], oip.objective_values(toy, "deep", maps, x0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(result.final_loss, oip.objective_values(toy, "deep", maps, result.images), rtol=1e-5,
+                               atol=1e-6)
+    # the same run with the images already grouped: the same images, permuted
+    order = np.argsort(maps, kind="stable")
+    grouped = oip.run_oip(toy, "deep", maps[order], x0=x0[order], **kwargs)
+    np.testing.assert_allclose(grouped.images, result.images[order], atol=1e-5)
+    np.testing.assert_allclose(grouped.losses, result.losses[:, order], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(grouped.converged_at, result.converged_at[order])
+    np.testing.assert_allclose(grouped.snapshots[9], result.snapshots[9][order], atol=1e-5)
+    # chunks never split a group (the diversity term compares the images of a group): the chunk size does not matter
+    for chunk_size in (2, 3):
+        chunked = oip.run_oip(toy, "deep", maps, x0=x0, chunk_size=chunk_size, **kwargs)
+        np.testing.assert_allclose(chunked.images, result.images, atol=1e-5)
+    # composite objectives, interleaved
+    first, second = 0.5 * O.map_objective("deep", 0) + 0.5 * O.map_objective("deep", 2), O.direction(
+        "deep", [0.0, 1.0, 0.0, -0.5])
+    objective_list = [first, second, first, second]
+    composite = oip.ascend(toy, objective_list, x0=x0[:4], **kwargs)
+    assert composite.objectives == tuple(objective_list)
+    np.testing.assert_allclose(composite.losses[0], oip.evaluate(toy, objective_list, x0[:4]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(composite.final_loss, oip.evaluate(toy, objective_list, composite.images), rtol=1e-5,
+                               atol=1e-6)
+    regrouped = oip.ascend(toy, [first, first, second, second], x0=x0[[0, 2, 1, 3]], **kwargs)
+    np.testing.assert_allclose(regrouped.images, composite.images[[0, 2, 1, 3]], atol=1e-5)
+
+
+def test_objective_groups_number_equal_objectives_by_first_appearance(toy):
+    simple = O.compile_objectives(toy, [O.map_objective("deep", m) for m in (3, 1, 3, 0, 1)])
+    np.testing.assert_array_equal(oip.objective_groups(simple), [0, 1, 0, 2, 1])
+    a, b = O.map_objective("deep", 0), O.map_objective("deep", 1)
+    composite = O.compile_objectives(toy, [a + b, O.node_objective("deep", 2, (0, 0)), b + a, 2 * (a + b),
+                                           O.node_objective("deep", 2, (0, 0)), O.node_objective("deep", 2, (0, 1))])
+    np.testing.assert_array_equal(oip.objective_groups(composite), [0, 1, 0, 2, 1, 3])
+    # a run groups images only when the diversity term needs it
+    checked = oip.check_run_arguments(toy, "deep", [2, 0, 2, 0], diversity_weight=0.5)
+    np.testing.assert_array_equal(checked.groups, [0, 1, 0, 1])
+    assert checked.diversity_layer == "deep"
+    np.testing.assert_array_equal(oip.check_run_arguments(toy, "deep", [2, 0, 2, 0]).groups, [0, 1, 2, 3])
+    assert oip.check_run_arguments(toy, "deep", [2, 2], diversity_weight=0.5, diversity_layer="first").diversity_layer \
+        == "first"
+
+
+def test_chunks_never_split_a_group_and_respect_the_chunk_size():
+    assert oip._chunks(np.arange(7), 3) == [slice(0, 3), slice(3, 6), slice(6, 7)]
+    assert oip._chunks(np.array([0, 0, 1, 1, 2, 2]), 4) == [slice(0, 4), slice(4, 6)]
+    assert oip._chunks(np.array([0, 1, 1, 1, 2]), 2) == [slice(0, 1), slice(1, 4), slice(4, 5)]  # a long group alone
+    assert oip._chunks(np.zeros(5, int), 2) == [slice(0, 5)]
+    assert oip._chunks(np.array([4]), 1) == [slice(0, 1)]
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        groups = np.sort(rng.integers(0, rng.integers(1, 9), size=rng.integers(1, 25)))
+        chunk_size = int(rng.integers(1, 10))
+        chunks = oip._chunks(groups, chunk_size)
+        # contiguous, in order, covering every image once
+        assert chunks[0].start == 0 and chunks[-1].stop == len(groups)
+        assert all(c.stop == d.start for c, d in zip(chunks, chunks[1:])) and all(c.stop > c.start for c in chunks)
+        for c in chunks:
+            inside = groups[c]
+            # no group is split between chunks
+            assert not set(inside) & set(groups[: c.start]) and not set(inside) & set(groups[c.stop:])
+            # at most chunk_size images, unless the chunk is one group that is longer on its own
+            assert len(inside) <= chunk_size or len(set(inside)) == 1
+        # no chunk is cut early: the next chunk's first group would not have fit
+        for c, d in zip(chunks, chunks[1:]):
+            first_group = np.count_nonzero(groups[d] == groups[d.start])
+            assert (c.stop - c.start) + first_group > chunk_size
+
+
+# ---------------------------------------------------------------------------- regularizers and parameterization
+
+
+@pytest.fixture(scope="module")
+def plain_run(toy):
+    """Three maps that react, ascended without damping (the reference for the options' effects)."""
+    x0 = oip.initial_images(3, (12, 12, 1), seed=3)
+    kwargs = dict(x0=x0, n_steps=40, epsilon=0.05, damping=None, early_stop=False, progress=False)
+    result = oip.run_oip(toy, "deep", [0, 1, 2], **kwargs)
+    assert np.all(result.reacted)
+    return result, kwargs
+
+
+def test_total_variation_penalty_smooths_the_images(toy, plain_run):
+    plain, kwargs = plain_run
+    smooth = oip.run_oip(toy, "deep", [0, 1, 2], tv_weight=1.0, **kwargs)
+    assert np.all(_total_variation(smooth.images) < 0.6 * _total_variation(plain.images))
+    np.testing.assert_allclose(smooth.images.std(axis=(1, 2, 3)), 1, atol=1e-3)  # same contrast: a fair comparison
+    # a small weight changes little, a larger one more: the penalty is weighted
+    light = oip.run_oip(toy, "deep", [0, 1, 2], tv_weight=0.1, **kwargs)
+    assert np.all(_total_variation(smooth.images) < _total_variation(light.images))
+    assert np.all(_total_variation(light.images) < _total_variation(plain.images))
+
+
+def test_l1_penalty_lowers_the_mean_absolute_value_at_fixed_contrast(toy, plain_run):
+    plain, kwargs = plain_run
+    sparse = oip.run_oip(toy, "deep", [0, 1, 2], l1_weight=1.0, **kwargs)
+    np.testing.assert_allclose(sparse.images.std(axis=(1, 2, 3)), 1, atol=1e-3)  # re-standardized
+    assert np.all(np.abs(sparse.images).mean(axis=(1, 2, 3)) < 0.9 * np.abs(plain.images).mean(axis=(1, 2, 3)))
+
+
+def test_l2_penalty_lowers_the_norm_without_restandardization(toy, plain_run):
+    _, kwargs = plain_run
+    free = oip.run_oip(toy, "deep", [0, 1, 2], restandardize=False, **kwargs)
+    shrunk = oip.run_oip(toy, "deep", [0, 1, 2], restandardize=False, l2_weight=1.0, **kwargs)
+
+    def rms(x):
+        return np.sqrt((x**2).mean(axis=(1, 2, 3)))
+
+    assert np.all(rms(free.images) > 1.5)  # without the penalty the unstandardized images grow
+    assert np.all(rms(shrunk.images) < 0.6 * rms(free.images))
+
+
+def test_fourier_parameterization_favours_low_frequencies(toy, plain_run):
+    plain, kwargs = plain_run
+    fourier = oip.run_oip(toy, "deep", [0, 1, 2], parameterization="fourier", **kwargs)
+    assert np.all(fourier.final_loss > fourier.losses[0])  # still an ascent
+    assert np.all(oip.high_frequency_share(fourier.images) < 0.5 * oip.high_frequency_share(plain.images))
+    x0 = kwargs["x0"]  # what the ascent added, too
+    assert np.all(oip.high_frequency_share(fourier.images - x0) < 0.5 * oip.high_frequency_share(plain.images - x0))
+    # a decay of 0 is a flat filter: the pixel ascent
+    flat = oip.run_oip(toy, "deep", [0, 1, 2], parameterization="fourier", fourier_decay=0.0, **kwargs)
+    np.testing.assert_allclose(flat.images, plain.images, atol=1e-4)
+
+
+def _reference_step(model, layer_name, maps, x, epsilon, tv_weight=0.0, l1_weight=0.0, l2_weight=0.0,
+                    diversity_weight=0.0, fourier=False):
+    """One ascent step written out from the documentation (no damping, no transformation): the gradient of each
+    image's map mean, minus tv_weight x total variation (mean absolute difference of neighbouring pixels, rows plus
+    columns), l1_weight x mean |x|, l2_weight x mean x^2 and diversity_weight x the mean Gram cosine with the
+    *other* images of the same map; optionally filtered by the Fourier preconditioner; divided by its RMS; a step
+    of epsilon; re-standardized."""
+    import tensorflow as tf
+
+    sub = keras.Model(model.input, model.get_layer(layer_name).output)
+    maps = np.asarray(maps)
+    x = tf.constant(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        acts = sub(x, training=False)
+        objective = tf.stack([tf.reduce_mean(acts[i, :, :, m]) for i, m in enumerate(maps)])
+        tv = (tf.reduce_mean(tf.abs(x[:, 1:] - x[:, :-1]), axis=[1, 2, 3])
+              + tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1]), axis=[1, 2, 3]))
+        l1, l2 = tf.reduce_mean(tf.abs(x), axis=[1, 2, 3]), tf.reduce_mean(x**2, axis=[1, 2, 3])
+        flat = tf.reshape(acts, [len(maps), -1, acts.shape[-1]])
+        gram = tf.reshape(tf.einsum("bnm,bnk->bmk", flat, flat), [len(maps), -1]) / flat.shape[1]
+        unit = gram / tf.norm(gram, axis=1, keepdims=True)
+        others = [[j for j in range(len(maps)) if j != i and maps[j] == maps[i]] for i in range(len(maps))]
+        similarity = tf.stack([tf.reduce_mean(tf.stack([tf.reduce_sum(unit[i] * unit[j]) for j in js]))
+                               if js else tf.constant(0.0) for i, js in enumerate(others)])
+        total = tf.reduce_sum(objective - tv_weight * tv - l1_weight * l1 - l2_weight * l2
+                              - diversity_weight * similarity)
+    grad = tape.gradient(total, x).numpy().astype(np.float64)
+    if fourier:
+        f = oip.fourier_preconditioner(x.shape[1], x.shape[2])[None, :, :, None]
+        grad = np.real(np.fft.ifft2(np.fft.fft2(grad, axes=(1, 2)) * f, axes=(1, 2)))
+    rms = np.sqrt((grad**2).mean(axis=(1, 2, 3), keepdims=True))
+    grad = np.divide(grad, rms, out=np.zeros_like(grad), where=rms > 0)  # a silent map: no gradient, no step
+    moved = x.numpy() + epsilon * grad
+    return oip.standardize_per_image(moved)
+
+
+@pytest.mark.parametrize("options", [
+    dict(tv_weight=0.5), dict(l1_weight=0.7, l2_weight=0.3), dict(diversity_weight=2.0), dict(fourier=True),
+    dict(tv_weight=0.2, l2_weight=0.1, diversity_weight=1.0, fourier=True)],
+    ids=["tv", "l1-l2", "diversity", "fourier", "all"])
+def test_one_step_follows_the_documented_formulas(toy, options):
+    maps = [0, 0, 0, 1, 1, 2, 2]  # groups of three and of two: the diversity term averages over the *others*
+    x0 = oip.initial_images(len(maps), (12, 12, 1), seed=8)
+    expected = _reference_step(toy, "deep", maps, x0, 0.2, **options)
+    settings = {name: value for name, value in options.items() if name != "fourier"}
+    settings["parameterization"] = "fourier" if options.get("fourier") else "pixel"
+    result = oip.run_oip(toy, "deep", maps, x0=x0, n_steps=1, epsilon=0.2, damping=None, early_stop=False, **settings)
+    # the step moved the images (without a penalty, an image whose map is silent on its start does not move)
+    assert np.count_nonzero(np.abs(expected - x0).max(axis=(1, 2, 3)) > 0.05) >= 5
+    np.testing.assert_allclose(result.images, expected, atol=2e-5)
+
+
+def test_fourier_preconditioner_is_the_squared_1_over_f_scale():
+    for height, width in ((12, 12), (8, 12), (9, 7)):
+        f = oip.fourier_preconditioner(height, width)
+        assert f.shape == (height, width) and f.dtype == np.float32
+        assert f.mean() == pytest.approx(1.0, rel=1e-5)
+        # symmetric: the coefficients of frequencies k and -k are equal (a real gradient stays real)
+        np.testing.assert_allclose(f, f[(-np.arange(height)) % height][:, (-np.arange(width)) % width], rtol=1e-6)
+        # decreasing with frequency
+        frequency = np.hypot(*np.meshgrid(np.fft.fftfreq(height), np.fft.fftfreq(width), indexing="ij")).ravel()
+        by_frequency = f.ravel()[np.argsort(frequency, kind="stable")]
+        assert np.all(np.diff(by_frequency) <= 1e-6) and by_frequency[0] > by_frequency[-1]
+    # exact values for 12x12: scale = 1 / max(f, 1/12) (f in cycles per pixel), filter = scale^2 / mean
+    f = oip.fourier_preconditioner(12, 12)
+    assert f[0, 0] == pytest.approx(f[0, 1])  # f = 0 is clamped to the lowest frequency, 1/12
+    assert f[0, 1] / f[0, 2] == pytest.approx(4.0, rel=1e-5)  # 1/12 vs 2/12 cycles per pixel: (2/1)^2
+    assert f[0, 1] / f[3, 4] == pytest.approx(25.0, rel=1e-5)  # |(3, 4)| = 5/12
+    assert oip.fourier_preconditioner(12, 12, decay=2.0)[0, 1] / oip.fourier_preconditioner(12, 12, decay=2.0)[0, 2] \
+        == pytest.approx(16.0, rel=1e-5)
+    np.testing.assert_allclose(oip.fourier_preconditioner(6, 10, decay=0.0), 1.0)
+
+
+def test_diversity_makes_the_images_of_one_objective_differ(toy):
+    maps = np.repeat([0, 1, 2], 3)
+    x0 = oip.initial_images(9, (12, 12, 1), seed=3)
+    kwargs = dict(x0=x0, n_steps=40, epsilon=0.05, early_stop=False, progress=False)
+    alike = oip.run_oip(toy, "deep", maps, **kwargs)
+    diverse = oip.run_oip(toy, "deep", maps, diversity_weight=1.0, **kwargs)
+    cos_alike = _same_objective_gram_cosine(toy, "deep", alike.images, maps)
+    cos_diverse = _same_objective_gram_cosine(toy, "deep", diverse.images, maps)
+    assert cos_alike > 0.9 and cos_diverse < 0.5 * cos_alike
+    # on another layer, measured there
+    other = oip.run_oip(toy, "deep", maps, diversity_weight=1.0, diversity_layer="first", **kwargs)
+    assert _same_objective_gram_cosine(toy, "first", other.images, maps) < \
+        0.75 * _same_objective_gram_cosine(toy, "first", alike.images, maps)
+    # images of different objectives are not compared: one image per map with diversity is refused (see the
+    # errors below), and pairs of maps in separate groups give the same as separate runs
+    pairs = oip.run_oip(toy, "deep", [0, 0, 1, 1], x0=x0[:4], n_steps=20, epsilon=0.05, early_stop=False,
+                        diversity_weight=1.0)
+    for k in (0, 2):
+        alone = oip.run_oip(toy, "deep", [k // 2] * 2, x0=x0[k : k + 2], n_steps=20, epsilon=0.05, early_stop=False,
+                            diversity_weight=1.0)
+        np.testing.assert_allclose(alone.images, pairs.images[k : k + 2], atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------ transformation robustness
+
+
+def test_transformed_runs_are_reproducible_and_depend_on_the_seed(toy):
+    x0 = oip.initial_images(4, (12, 12, 1), seed=2)
+    kwargs = dict(x0=x0, n_steps=10, epsilon=0.05, early_stop=False, progress=False)
+    plain = oip.run_oip(toy, "deep", [0, 1, 2, 3], **kwargs)
+    for transform in (dict(jitter=2), dict(rotate=15.0), dict(scale=0.1), dict(jitter=1, rotate=10.0, scale=0.05)):
+        first = oip.run_oip(toy, "deep", [0, 1, 2, 3], seed=1, **transform, **kwargs)
+        again = oip.run_oip(toy, "deep", [0, 1, 2, 3], seed=1, **transform, **kwargs)
+        other = oip.run_oip(toy, "deep", [0, 1, 2, 3], seed=2, **transform, **kwargs)  # same x0: only the draws differ
+        np.testing.assert_array_equal(again.images, first.images)
+        np.testing.assert_array_equal(again.losses, first.losses)
+        assert np.abs(other.images - first.images).max() > 1e-2, transform
+        assert np.abs(plain.images - first.images).max() > 1e-2, transform
+
+
+def test_jitter_shifts_by_whole_pixels_within_the_limit():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 12, 12, 1)).astype(np.float32)  # distinct values: a blend would be new
+    out = _transform(oip.AscentSettings(jitter=2), x, [3, 7])
+    shifts = []
+    for image, moved in zip(x[..., 0], out[..., 0]):
+        assert np.isin(moved, image).all()  # every pixel is a pixel of the input (edges reflected), not a blend
+        found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                 if np.array_equal(moved[2:10, 2:10], image[2 + dy : 10 + dy, 2 + dx : 10 + dx])]
+        assert len(found) == 1
+        shifts.append(found[0])
+    shifts = np.array(shifts)
+    assert set(shifts[:, 0]) == set(shifts[:, 1]) == {-2, -1, 0, 1, 2}  # every allowed shift, no larger one
+    np.testing.assert_array_equal(_transform(oip.AscentSettings(jitter=2), x, [3, 7]), out)  # stateless: same key
+    assert not np.array_equal(_transform(oip.AscentSettings(jitter=2), x, [3, 8]), out)  # next step: new draws
+
+
+def test_rotation_and_scaling_turn_about_the_centre_within_the_limits():
+    height, width = 13, 17  # odd sizes: the centre (6, 8) is a pixel; not square: rows and columns not swapped
+    rows, cols = np.mgrid[:height, :width].astype(np.float32)
+    ramp = np.broadcast_to((cols - 8)[None, :, :, None], (100, height, width, 1)).copy()  # linear: bilinear is exact
+    out = _transform(oip.AscentSettings(rotate=30.0, scale=0.2), ramp, [1, 2])
+    # inside a disk whose source stays in the image, a rotated, scaled ramp is a*(col - 8) + b*(row - 6)
+    inside = np.hypot(rows - 6, cols - 8) <= 4.5
+    design = np.stack([(cols - 8)[inside], (rows - 6)[inside]], axis=1)
+    angles, zooms = [], []
+    for image in out[..., 0]:
+        (a, b), residual, *_ = np.linalg.lstsq(design, image[inside], rcond=None)
+        assert np.abs(design @ [a, b] - image[inside]).max() < 1e-4  # exactly a turned ramp: about the centre
+        angles.append(np.degrees(np.arctan2(b, a)))
+        zooms.append(1 / np.hypot(a, b))
+    angles, zooms = np.array(angles), np.array(zooms)
+    assert np.all(np.abs(angles) <= 30 + 1e-3) and angles.min() < -20 and angles.max() > 20
+    assert np.all((zooms >= 0.8 - 1e-4) & (zooms <= 1.2 + 1e-4)) and zooms.min() < 0.85 and zooms.max() > 1.15
+    # the centre pixel stays where it is for any rotation and scale
+    x = np.random.default_rng(1).standard_normal((50, height, width, 1)).astype(np.float32)
+    turned = _transform(oip.AscentSettings(rotate=180.0, scale=0.5), x, [5, 1])
+    np.testing.assert_allclose(turned[:, 6, 8], x[:, 6, 8], atol=1e-4)
+    assert np.abs(turned - x).mean() > 0.3
+
+
+# ------------------------------------------------------------------------------------------------- precision
+
+
+def test_bfloat16_gives_objectives_close_to_float32(toy):
+    """Tolerance: 3 % of the largest objective. bfloat16 keeps 8 significant bits (relative rounding 2^-9 = 0.2 %);
+    the two conv layers and the map mean add up several such roundings, and 30 steps let the two trajectories
+    drift apart a little (about 1 % is typical)."""
+    x0 = oip.initial_images(4, (12, 12, 1), seed=3)
+    kwargs = dict(x0=x0, n_steps=30, early_stop=False, progress=False)
+    single = oip.run_oip(toy, "deep", [0, 1, 2, 3], **kwargs)
+    half = oip.run_oip(toy, "deep", [0, 1, 2, 3], precision="bfloat16", **kwargs)
+    assert half.settings.precision == "bfloat16" and half.images.dtype == np.float32
+    assert not np.array_equal(half.losses, single.losses)  # bfloat16 really computed the steps
+    tolerance = 0.03 * np.abs(single.losses).max()
+    np.testing.assert_allclose(half.losses, single.losses, rtol=0, atol=tolerance)
+    # the images found in bfloat16 are as good in float32
+    np.testing.assert_allclose(oip.objective_values(toy, "deep", [0, 1, 2, 3], half.images), single.final_loss, rtol=0,
+                               atol=tolerance)
+    assert np.all(half.final_loss[single.reacted] > half.losses[0][single.reacted])
+
+
+def test_bfloat16_copy_follows_later_weight_changes():
+    model = _toy_conv(seed=21)
+    copy = oip.bfloat16_copy(model)
+    assert copy is not model and oip.bfloat16_copy(model) is copy  # one copy per model
+    assert {str(layer.compute_dtype) for layer in copy.layers[1:]} == {"bfloat16"}
+    assert {v.dtype for v in copy.get_weights()} == {np.dtype("float32")}  # weights kept in float32
+    for copied, original in zip(copy.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(copied, original)
+    x0 = oip.initial_images(2, (12, 12, 1), seed=0)
+    kwargs = dict(x0=x0, n_steps=10, early_stop=False, precision="bfloat16", progress=False)
+    assert oip.run_oip(model, "deep", [0, 1], **kwargs).losses.max() > 0
+    kernel, bias = model.get_layer("deep").get_weights()
+    model.get_layer("deep").set_weights([kernel, np.full_like(bias, -100.0)])  # every map of 'deep' off
+    assert oip.bfloat16_copy(model) is copy
+    np.testing.assert_array_equal(copy.get_layer("deep").get_weights()[1], np.full_like(bias, -100.0))
+    assert np.all(oip.run_oip(model, "deep", [0, 1], **kwargs).losses == 0)  # the run used the new weights
+
+
+def test_resolve_precision(monkeypatch):
+    model = _toy_conv(seed=22)
+    assert oip.resolve_precision(model, "float32") == "float32"
+    assert oip.resolve_precision(model, "bfloat16") == "bfloat16"
+    with pytest.raises(ValueError, match=r"unknown precision 'half'; valid: 'float32', 'bfloat16', 'auto'"):
+        oip.resolve_precision(model, "half")
+
+    def must_not_be_called(*args, **kwargs):
+        raise AssertionError("the choice should have been cached")
+
+    # without native bfloat16: float32, decided without timing anything, and remembered per model
+    monkeypatch.setattr(oip.device, "bfloat16_native", lambda: False)
+    monkeypatch.setattr(oip, "run_oip", must_not_be_called)
+    assert oip.resolve_precision(model, "auto") == "float32"
+    monkeypatch.setattr(oip.device, "bfloat16_native", must_not_be_called)
+    assert oip.resolve_precision(model) == "float32"
+    # with native bfloat16: the faster one, measured once
+    monkeypatch.undo()
+    timed = _toy_conv(seed=23)
+    calls = []
+    monkeypatch.setattr(oip.device, "bfloat16_native", lambda: True)
+    real_run_oip = oip.run_oip
+    monkeypatch.setattr(oip, "run_oip", lambda *args, **kwargs: calls.append(kwargs["settings"].precision)
+                        or real_run_oip(*args, **kwargs))
+    choice = oip.resolve_precision(timed, "auto")
+    assert choice in ("float32", "bfloat16") and sorted(set(calls)) == ["bfloat16", "float32"]
+    monkeypatch.setattr(oip.device, "bfloat16_native", must_not_be_called)
+    monkeypatch.setattr(oip, "run_oip", must_not_be_called)
+    assert oip.resolve_precision(timed, "auto") == choice
+
+
+def test_precision_auto_runs(toy, monkeypatch):
+    monkeypatch.setattr(oip.device, "bfloat16_native", lambda: False)
+    model = _toy_conv(seed=24)
+    x0 = oip.initial_images(2, (12, 12, 1), seed=0)
+    auto = oip.run_oip(model, "deep", [0, 1], x0=x0, n_steps=10, early_stop=False, precision="auto")
+    single = oip.run_oip(model, "deep", [0, 1], x0=x0, n_steps=10, early_stop=False)
+    np.testing.assert_array_equal(auto.images, single.images)  # auto chose float32 here
+    assert auto.settings.precision == "auto"
+
+
+def test_cpu_flags_parse_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx512_bf16 amx_bf16\n"
+                       "bugs\t\t: spectre_v1\n\nprocessor\t: 1\nflags\t\t: fpu\n", encoding="utf-8")
+    assert device.cpu_flags(str(cpuinfo)) == {"fpu", "sse2", "avx512_bf16", "amx_bf16"}
+    no_flags = tmp_path / "no_flags"
+    no_flags.write_text("processor\t: 0\nfeatures\t: fp asimd\n", encoding="utf-8")  # e.g. ARM
+    assert device.cpu_flags(str(no_flags)) == set()
+    assert device.cpu_flags(str(tmp_path / "missing")) == set()
+
+
+def test_bfloat16_native_reads_the_cpu_flags_and_the_gpu(monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    for flags, expected in (({"avx512_bf16"}, True), ({"amx_bf16", "fpu"}, True), ({"avx512f", "avx2"}, False),
+                            (set(), False)):
+        monkeypatch.setattr(device, "cpu_flags", lambda flags=flags: flags)
+        assert device.bfloat16_native() is expected, flags
+    gpu = SimpleNamespace(name="/physical_device:GPU:0", device_type="GPU")
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [gpu])
+    for capability, expected in (((8, 0), True), ((9, 0), True), ((7, 5), False)):
+        monkeypatch.setattr(tf.config.experimental, "get_device_details",
+                            lambda g, capability=capability: {"compute_capability": capability})
+        assert device.bfloat16_native() is expected, capability
+
+
+# ------------------------------------------------------------------------------------------------ colour model
+
+
+def _colour_model() -> keras.Model:
+    """16x20 RGB input; layer names unlike the series': 'rgb_conv' (5 maps) -> pool -> 'rgb_deep' (4 maps of 5x7)
+    -> global average 'rgb_gap' -> dense head 'rgb_head' (3 classes, softmax)."""
+    init = keras.initializers.GlorotUniform
+    inputs = keras.Input((16, 20, 3))
+    x = keras.layers.Conv2D(5, 3, activation="relu", name="rgb_conv", kernel_initializer=init(30))(inputs)
+    x = keras.layers.MaxPooling2D(2, name="rgb_pool")(x)
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="rgb_deep", kernel_initializer=init(31),
+                            bias_initializer=keras.initializers.Constant(0.05))(x)
+    x = keras.layers.GlobalAveragePooling2D(name="rgb_gap")(x)
+    outputs = keras.layers.Dense(3, activation="softmax", name="rgb_head", kernel_initializer=init(32))(x)
+    return keras.Model(inputs, outputs, name="rgb_toy")
+
+
+_EVERY_OPTION = dict(jitter=3, rotate=20.0, scale=0.15, tv_weight=0.05, l1_weight=0.05, l2_weight=0.05,
+                     parameterization="fourier", diversity_weight=0.5, precision="bfloat16")
+
+
+def test_every_new_option_works_on_a_colour_model():
+    model = _colour_model()
+    maps = np.repeat([0, 1], 2)
+    x0 = oip.initial_images(4, (16, 20, 3), seed=4)
+    kwargs = dict(x0=x0, n_steps=20, epsilon=0.05, early_stop=False, progress=False)
+    plain = oip.run_oip(model, "rgb_deep", maps, **kwargs)
+    for name, value in _EVERY_OPTION.items():  # each option alone changes the run and keeps it an ascent
+        extra = dict(restandardize=False) if name == "l2_weight" else {}
+        single = oip.run_oip(model, "rgb_deep", maps, **{name: value}, **extra, **kwargs)
+        assert single.images.shape == (4, 16, 20, 3) and np.isfinite(single.images).all()
+        assert np.abs(single.images - plain.images).max() > 1e-2, name
+        assert single.final_loss.mean() > single.losses[0].mean(), name
+    every = oip.run_oip(model, "rgb_deep", maps, diversity_layer="rgb_conv", **_EVERY_OPTION, **kwargs)
+    assert every.images.shape == (4, 16, 20, 3) and np.isfinite(every.images).all()
+    assert every.map_indices.tolist() == [0, 0, 1, 1]
+    np.testing.assert_allclose(every.images.std(axis=(1, 2, 3)), 1, atol=1e-3)
+    assert oip.objective_values(model, "rgb_deep", maps, every.images).mean() > every.losses[0].mean()
+    # ascend: class logits, a map interpolation and a direction in the pooled layer, with every option
+    mixed = (0.5 * O.map_objective("rgb_deep", 1) + 0.5 * O.map_objective("rgb_deep", 3)
+             + O.direction("rgb_gap", [0.0, 0.0, 1.0, -1.0]))
+    objective_list = [O.class_logit(2), O.class_logit(2), mixed, mixed]
+    ascended = oip.ascend(model, objective_list, **_EVERY_OPTION, **kwargs)
+    assert ascended.images.shape == (4, 16, 20, 3) and np.isfinite(ascended.images).all()
+    assert ascended.layer_name == "rgb_deep+rgb_gap+rgb_head"
+    before = oip.evaluate(model, objective_list, x0)
+    after = oip.evaluate(model, objective_list, ascended.images)
+    assert np.all(after > before)
+    with pytest.raises(ValueError, match=r"jitter of 8 pixels is too large for 16x20 images; valid: 0\.\.7"):
+        oip.ascend(model, objective_list, jitter=8)
+    oip.check_run_arguments(model, "rgb_deep", [0], jitter=7)  # the largest valid jitter passes
+
+
+# ------------------------------------------------------------------------------------------- settings' checks
+
+_BAD_NEW_SETTINGS = [
+    (dict(tv_weight=-0.1), ValueError, r"tv_weight must be a finite number >= 0, got -0\.1"),
+    (dict(l1_weight=-1), ValueError, r"l1_weight must be a finite number >= 0, got -1"),
+    (dict(l2_weight=float("nan")), ValueError, r"l2_weight must be a finite number >= 0, got nan"),
+    (dict(diversity_weight=-0.5), ValueError, r"diversity_weight must be a finite number >= 0, got -0\.5"),
+    (dict(tv_weight="1"), ValueError, r"tv_weight must be a finite number >= 0, got '1'"),
+    (dict(jitter=6), ValueError, r"jitter of 6 pixels is too large for 12x12 images; valid: 0\.\.5"),
+    (dict(jitter=100), ValueError, r"jitter of 100 pixels is too large for 12x12 images; valid: 0\.\.5"),
+    (dict(jitter=-1), ValueError, r"jitter \(pixels\) must be an integer >= 0, got -1"),
+    (dict(jitter=1.5), ValueError, r"jitter \(pixels\) must be an integer >= 0, got 1\.5"),
+    (dict(jitter=True), ValueError, r"jitter \(pixels\) must be an integer >= 0, got True"),
+    (dict(rotate=181), ValueError, r"rotate \(degrees\) must be a finite number in 0\.\.180, got 181"),
+    (dict(rotate=-5.0), ValueError, r"rotate \(degrees\) must be a finite number in 0\.\.180, got -5\.0"),
+    (dict(scale=1.0), ValueError, r"scale \(fraction\) must be a finite number in 0\.\.0\.99, got 1\.0"),
+    (dict(scale=1.5), ValueError, r"scale \(fraction\) must be a finite number in 0\.\.0\.99"),
+    (dict(scale=-0.1), ValueError, r"scale \(fraction\) must be a finite number in 0\.\.0\.99, got -0\.1"),
+    (dict(parameterization="wavelet"), ValueError, r"unknown parameterization 'wavelet'; valid: 'pixel', 'fourier'"),
+    (dict(parameterization=None), ValueError, r"unknown parameterization None; valid: 'pixel', 'fourier'"),
+    (dict(fourier_decay=4.5), ValueError, r"fourier_decay must be a finite number in 0\.\.4, got 4\.5"),
+    (dict(diversity_weight=1.0), ValueError,
+     r"diversity_weight > 0 needs at least two images per objective, but image 0's objective has only one image; "
+     r"repeat each map index \(e\.g\. np\.repeat\(maps, 4\)\) or set diversity_weight=0"),
+    (dict(map_indices=[1, 1, 2], diversity_weight=1.0), ValueError, r"but image 2's objective has only one image"),
+    (dict(map_indices=[1, 1], diversity_weight=1.0, diversity_layer="nope"), ValueError,
+     r"has no layer 'nope'; valid names: .*first.*deep"),
+    (dict(map_indices=[1, 1], diversity_weight=1.0, diversity_layer="flat"), ValueError,
+     r"layer 'flat' has output shape \(36,\) but is neither a dense layer .*valid layers: first, "),
+    (dict(diversity_layer=3), ValueError, r"diversity_layer must be a layer name or None, got 3"),
+    (dict(precision="float16"), ValueError, r"unknown precision 'float16'; valid: 'float32', 'bfloat16', 'auto'"),
+    (dict(precision=None), ValueError, r"unknown precision None"),
+    (dict(normalize_gradient=1), ValueError, r"normalize_gradient must be True or False, got int 1"),
+    (dict(restandardize="no"), ValueError, r"restandardize must be True or False, got str 'no'"),
+    (dict(early_stop=None), ValueError, r"early_stop must be True or False, got NoneType None"),
+    (dict(verbose=0.0), ValueError, r"verbose must be True or False, got float 0\.0"),
+    (dict(jiter=2), TypeError, r"unknown ascent setting\(s\) jiter; valid: n_steps, .*, jitter, rotate, scale, "
+                               r"tv_weight, l1_weight, l2_weight, parameterization, fourier_decay, diversity_weight, "
+                               r"diversity_layer, precision, "),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, message", _BAD_NEW_SETTINGS,
+                         ids=[f"{i}-{','.join(k)}" for i, (k, _, _) in enumerate(_BAD_NEW_SETTINGS)])
+def test_bad_new_settings_are_refused_naming_what_is_valid(toy, kwargs, error, message):
+    kwargs = dict(kwargs)
+    map_indices = kwargs.pop("map_indices", [0])
+    with pytest.raises(error, match=message):
+        oip.run_oip(toy, "deep", map_indices, n_steps=5, **kwargs)
+    with pytest.raises(error, match=message):  # ascend checks the same way
+        oip.ascend(toy, [O.map_objective("deep", m) for m in map_indices], n_steps=5, **kwargs)
+
+
+def test_new_settings_accept_their_limits_and_stay_frozen(toy):
+    limits = dict(jitter=5, rotate=180, scale=0.99, tv_weight=0, l1_weight=0.0, l2_weight=1e6, fourier_decay=4,
+                  parameterization="fourier", diversity_weight=2.0, diversity_layer="first", precision="auto",
+                  normalize_gradient=np.bool_(False))
+    checked = oip.check_run_arguments(toy, "deep", [3, 3], **limits).settings
+    assert (checked.jitter, checked.rotate, checked.scale, checked.fourier_decay) == (5, 180.0, 0.99, 4.0)
+    assert type(checked.rotate) is float and type(checked.jitter) is int
+    assert checked.normalize_gradient is False and checked.transforms
+    assert not oip.AscentSettings().transforms and oip.AscentSettings(scale=0.1).transforms
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        checked.jitter = 1
+    with pytest.raises(TypeError, match=r"unknown ascent setting\(s\) jiter, tv; valid: n_steps, epsilon"):
+        oip.AscentSettings().replace(tv=1.0, jiter=2)
+    assert oip.AscentSettings().replace(jitter=np.int64(2)).jitter == 2
+    with pytest.raises(ValueError, match=r"jitter of 6 pixels is too large for 13x12 images; valid: 0\.\.5"):
+        oip.AscentSettings(jitter=6, damping=None).check_image((13, 12, 1))
+    oip.AscentSettings(jitter=6, damping=None).check_image((13, 13, 1))  # 6 < 13 / 2
+    with pytest.raises(ValueError, match=r"valid: 0\.\.6"):
+        oip.AscentSettings(jitter=7, damping=None).check_image((13, 13, 1))
