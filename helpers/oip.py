@@ -231,7 +231,7 @@ class AscentSettings:
     Transformation robustness (Olah et al. 2017; applied to the image the model sees, drawn anew each step):
         jitter: random shift by up to this many whole pixels (0: off).
         rotate: random rotation by up to this many degrees (0..180).
-        scale: random scaling by a factor in ``1 - scale .. 1 + scale`` (0 <= scale < 1).
+        scale: random scaling by a factor in ``1 - scale .. 1 + scale`` (0 <= scale <= 0.99).
 
     Regularizers (subtracted from each image's objective, weights >= 0):
         tv_weight: total variation, the mean absolute difference of neighbouring pixels.
@@ -486,7 +486,7 @@ class _Ascent:
         else:
             spec_targets = tuple(tf.TensorSpec((None, *self._weight_shape(g)), tf.float32) for g in plan.groups)
         self.n_targets = len(spec_targets)
-        spec_same = tf.TensorSpec((None, None), tf.float32)  # (B, B) 1 where two images share an objective
+        spec_group = tf.TensorSpec((None,), tf.int32)  # (B,) group of each image: images sharing an objective
         scalar_i = tf.TensorSpec((), tf.int32)
         scalar_f = tf.TensorSpec((), tf.float32)
         # Callable objects rather than lambdas: TensorFlow counts traces per code object, and many engines
@@ -495,7 +495,7 @@ class _Ascent:
             use_pre: tf.function(_Bound(self._objective, use_pre), input_signature=[spec_x, *spec_targets])
             for use_pre in (False, True)
         }
-        signature = [spec_x, *spec_targets, spec_same, scalar_f, scalar_i, scalar_i, scalar_f, scalar_i]
+        signature = [spec_x, *spec_targets, spec_group, scalar_f, scalar_i, scalar_i, scalar_f, scalar_i]
         # one compiled block per (pre-activation phase, coarse-to-fine phase): no branches in the common case
         self.block = {(use_pre, coarse): tf.function(_Bound(self._block, (use_pre, coarse)), input_signature=signature)
                       for use_pre in (False, True) for coarse in (False, True)}
@@ -595,8 +595,8 @@ class _Ascent:
             interpolation="BILINEAR", fill_mode="REFLECT")
 
     @staticmethod
-    def _similarity(acts, same):
-        """Each image's mean Gram-matrix cosine with the other images of its objective, (B,)."""
+    def _similarity(acts, group):
+        """Each image's mean Gram-matrix cosine with the other images of its group, (B,) (``group``: (B,) ids)."""
         import tensorflow as tf
 
         if len(acts.shape) == 4:
@@ -604,8 +604,11 @@ class _Ascent:
             gram = tf.matmul(flat, flat, transpose_a=True) / tf.cast(tf.shape(flat)[1], tf.float32)
             acts = tf.reshape(gram, [tf.shape(acts)[0], -1])
         unit = tf.math.l2_normalize(acts, axis=1)
-        cosine = tf.matmul(unit, unit, transpose_b=True)  # (B, B)
-        return tf.reduce_sum(cosine * same, axis=1) / tf.maximum(tf.reduce_sum(same, axis=1), 1.0)
+        n_groups = tf.reduce_max(group) + 1
+        sums = tf.math.unsorted_segment_sum(unit, group, n_groups)  # (G, features): each group's sum of unit vectors
+        counts = tf.math.unsorted_segment_sum(tf.ones_like(unit[:, 0]), group, n_groups)
+        others = tf.reduce_sum(unit * tf.gather(sums, group), axis=1) - tf.reduce_sum(unit * unit, axis=1)
+        return others / tf.maximum(tf.gather(counts, group) - 1.0, 1.0)  # O(B) instead of all B x B pairs
 
     def _penalty(self, x):
         """The regularizers of each image, (B,) (0 where all weights are 0)."""
@@ -623,7 +626,7 @@ class _Ascent:
             penalty += s.l2_weight * tf.reduce_mean(tf.square(x), axis=[1, 2, 3])
         return penalty
 
-    def _step(self, x, targets, same, epsilon, step, use_pre: bool, grad_cutoff, rng_base):
+    def _step(self, x, targets, group, epsilon, step, use_pre: bool, grad_cutoff, rng_base):
         """One ascent step (``step`` counts from 1); returns the new images and the objective before the step."""
         import tensorflow as tf
 
@@ -638,7 +641,7 @@ class _Ascent:
                 total -= tf.reduce_sum(self._penalty(x))
             if s.diversity_weight:
                 acts = outputs[(self.plan.diversity_layer, False)]
-                total -= s.diversity_weight * tf.reduce_sum(self._similarity(acts, same))
+                total -= s.diversity_weight * tf.reduce_sum(self._similarity(acts, group))
         grad = tape.gradient(total, x)
         if s.parameterization == "fourier":
             grad = self._filter(grad, self.preconditioner)
@@ -664,10 +667,10 @@ class _Ascent:
         import tensorflow as tf
 
         targets = args[: self.n_targets]
-        same, epsilon, first_step, n, grad_cutoff, rng_base, (use_pre, coarse) = args[self.n_targets:]
+        group, epsilon, first_step, n, grad_cutoff, rng_base, (use_pre, coarse) = args[self.n_targets:]
         losses = tf.TensorArray(tf.float32, size=n)
         for i in tf.range(n):
-            x, loss = self._step(x, targets, same, epsilon, first_step + i, use_pre, grad_cutoff if coarse else None,
+            x, loss = self._step(x, targets, group, epsilon, first_step + i, use_pre, grad_cutoff if coarse else None,
                                  rng_base)
             losses = losses.write(i, loss)
         return x, losses.stack()
@@ -983,12 +986,10 @@ def _run(model, checked: SimpleNamespace) -> OIPResult:
     x_chunks = [tf.constant(x0[order][c]) for c in chunks]  # stay in TensorFlow between blocks
     t_chunks = [[tf.constant(t[order][c]) for t in _targets(compiled)] for c in chunks]
     if s.diversity_weight:
-        same_chunks = []
-        for c in chunks:
-            g = groups[order][c]
-            same_chunks.append(tf.constant((g[:, None] == g[None, :]) & ~np.eye(len(g), dtype=bool), tf.float32))
+        group_chunks = [tf.constant(np.unique(groups[order][c], return_inverse=True)[1].ravel().astype(np.int32))
+                        for c in chunks]  # groups numbered 0.. within each chunk
     else:
-        same_chunks = [tf.zeros((0, 0))] * len(chunks)
+        group_chunks = [tf.zeros((0,), tf.int32)] * len(chunks)
     eps = np.float32(s.epsilon)
     losses = np.zeros((s.n_steps + 1, n), np.float32)  # row t: objective after t steps (images in `order`)
     converged_at = np.full(n, -1)
@@ -1011,7 +1012,7 @@ def _run(model, checked: SimpleNamespace) -> OIPResult:
             end = min(stops + ([pre_steps] if use_pre else []) + ([phase[0][0]] if phase else []))
             for k, c in enumerate(chunks):
                 x_chunks[k], block_losses = engine.block[use_pre, bool(phase)](
-                    x_chunks[k], *t_chunks[k], same_chunks[k], eps, np.int32(step + 1), np.int32(end - step),
+                    x_chunks[k], *t_chunks[k], group_chunks[k], eps, np.int32(step + 1), np.int32(end - step),
                     grad_cutoff, np.int32((s.seed * 100_003 + k) % 2**31),
                 )
                 losses[step:end, c] = block_losses.numpy()
