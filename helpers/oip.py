@@ -250,7 +250,8 @@ class AscentSettings:
     Speed and records:
         precision: ``"float32"``, ``"bfloat16"`` (a bfloat16 copy of the model computes the steps) or ``"auto"``
             (bfloat16 only where the processor computes it natively and it measures faster; see
-            :func:`resolve_precision`).
+            :func:`resolve_precision`). The last row of a run's losses (the final objective) is always computed
+            by the float32 model, so runs of both precisions are graded on the same scale.
         tolerance, window: converged when the objective differs from its value ``window`` steps earlier by less
             than ``tolerance * window`` of its current value (see :func:`first_converged`).
         early_stop: stop when every image has converged or never reacted.
@@ -1028,8 +1029,11 @@ def _run(model, checked: SimpleNamespace) -> OIPResult:
             done = (converged_at >= 0) | (losses[:step].max(axis=0) <= 0)
             if s.early_stop and step >= pre_steps + window and done.all():
                 break
-    losses[step] = objective_now()
     snapshots[step] = images_now()
+    if compute_model is model:
+        losses[step] = objective_now()
+    else:  # the final objective in float32, on the same scale as a float32 run's
+        losses[step] = _evaluate(model, compiled, snapshots[step], False, s.chunk_size)[order]
     losses = losses[: step + 1, inverse]
     if s.verbose and step not in snapshot_steps:
         _report(step, losses[step], previous)

@@ -70,6 +70,7 @@ def image_grid(
     colorbar: bool = True,
     suptitle: str | None = None,
     panel_size: float = 1.5,
+    colorbar_label: str | None = None,
 ) -> Figure:
     """A grid of images with optional per-panel titles.
 
@@ -83,6 +84,7 @@ def image_grid(
         vmin, vmax: fix the colour scale (implies a shared scale).
         suptitle: the figure's title.
         panel_size: inches per panel.
+        colorbar_label: what the colour means, written beside the colour bar(s) (e.g. "standardized pixel value").
     """
     images = _as_displayable(images, blank_panels=True)
     n = len(images)
@@ -116,9 +118,9 @@ def image_grid(
         if titles is not None:
             ax.set_title(titles[i], fontsize=8)
         if colorbar and not rgb and not shared_scale:
-            fig.colorbar(mappable, ax=ax, fraction=0.046, pad=0.04)
+            fig.colorbar(mappable, ax=ax, fraction=0.046, pad=0.04, label=colorbar_label)
     if colorbar and not rgb and shared_scale and mappable is not None:
-        fig.colorbar(mappable, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02)
+        fig.colorbar(mappable, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02, label=colorbar_label)
     if suptitle:
         fig.suptitle(suptitle, y=1.0, va="bottom")  # above the panels, clear of two-line panel titles
     return fig

@@ -942,6 +942,8 @@ def test_bfloat16_gives_objectives_close_to_float32(toy):
     np.testing.assert_allclose(oip.objective_values(toy, "deep", [0, 1, 2, 3], half.images), single.final_loss, rtol=0,
                                atol=tolerance)
     assert np.all(half.final_loss[single.reacted] > half.losses[0][single.reacted])
+    # the final row is graded by the float32 model, on the same scale as a float32 run
+    np.testing.assert_array_equal(half.final_loss, oip.objective_values(toy, "deep", [0, 1, 2, 3], half.images))
 
 
 def test_bfloat16_copy_follows_later_weight_changes():

@@ -38,6 +38,10 @@ def test_image_grid_layout_titles_and_shared_colorbar():
     lo, hi = image_axes[0].images[0].get_clim()
     assert lo == pytest.approx(images.min()) and hi == pytest.approx(images.max())
     assert fig._suptitle.get_text() == "maps"
+    labelled = plotting.image_grid(images, colorbar_label="standardized pixel value")
+    assert labelled.axes[-1].get_ylabel() == "standardized pixel value"
+    per_panel = plotting.image_grid(images[:2], shared_scale=False, colorbar_label="activation")
+    assert [ax.get_ylabel() for ax in per_panel.axes if not ax.images] == ["activation", "activation"]
 
 
 def test_image_grid_per_panel_scale_and_errors():
