@@ -12,6 +12,12 @@ unit ``map_indices[i]``). Each step:
 
 All images of a batch ascend together in one compiled step, so all 128 maps of a layer cost about as much as a
 few. Works on any single-input Keras image model (grey-scale or colour, any size).
+
+Every option lives in one frozen :class:`AscentSettings`, checked when it is built: besides the steps above, the
+tricks of lucid and Distill's "Feature Visualization" (random jitter, rotation and scaling; total-variation, L1
+and L2 penalties; a 1/f Fourier parameterization; a diversity term) and the arithmetic precision.
+:func:`run_oip` maximizes one map per image; :func:`ascend` takes any objectives of :mod:`helpers.objectives`
+(maps, nodes, units, class logits, directions, and their weighted sums).
 """
 
 from __future__ import annotations
