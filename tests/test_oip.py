@@ -1157,3 +1157,22 @@ def test_new_settings_accept_their_limits_and_stay_frozen(toy):
     oip.AscentSettings(jitter=6, damping=None).check_image((13, 13, 1))  # 6 < 13 / 2
     with pytest.raises(ValueError, match=r"valid: 0\.\.6"):
         oip.AscentSettings(jitter=7, damping=None).check_image((13, 13, 1))
+
+
+def test_diversity_in_node_space_equals_the_gram_matrix_cosine():
+    """The pairwise node-space form (used where maps outnumber nodes) gives the same similarities and gradients as
+    comparing the maps x maps Gram matrices directly."""
+    import tensorflow as tf
+
+    acts = tf.constant(np.random.default_rng(5).random((7, 2, 3, 16)), tf.float32)  # 6 nodes, 16 maps
+    group = tf.constant([0, 0, 1, 1, 1, 2, 0], tf.int32)  # group 2 has one image: similarity 0
+    values = {}
+    for pairs in (False, True):
+        with tf.GradientTape() as tape:
+            tape.watch(acts)
+            similarity = oip._Ascent._similarity(acts, group, pairs)
+            total = tf.reduce_sum(similarity)
+        values[pairs] = (similarity.numpy(), tape.gradient(total, acts).numpy())
+    np.testing.assert_allclose(values[True][0], values[False][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(values[True][1], values[False][1], rtol=1e-4, atol=1e-6)
+    assert values[True][0][5] == 0 and np.all(values[True][0][:5] > 0.5)
