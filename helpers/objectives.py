@@ -300,9 +300,7 @@ def _resolve(model, term: Term, infos: dict) -> tuple[Term, LayerInfo]:
             raise ValueError(f"a direction in layer {name!r} needs {info.n_maps} weights (one per "
                              f"{'map' if info.grid else 'unit'}), got {len(term.vector)}")
     else:
-        check_targets(info, [term.index], term.node)
-        if term.kind == "node" and not info.grid:
-            raise ValueError(f"layer {name!r} is dense: it has no nodes (row, col)")
+        check_targets(info, [term.index], term.node)  # also refuses a node on a dense layer
         if term.kind == "unit" and info.grid:
             raise ValueError(f"layer {name!r} has maps, not units; use map_objective or node_objective")
     return (term if term.layer_name == name else Term(name, term.kind, term.index, term.node, term.vector,

@@ -492,7 +492,9 @@ class _Ascent:
         if plan.simple:
             spec_targets = (tf.TensorSpec((None,), tf.int32),)
         else:
-            spec_targets = tuple(tf.TensorSpec((None, *self._weight_shape(g)), tf.float32) for g in plan.groups)
+            shapes = [tuple(model.get_layer(g.layer_name).output.shape[1:]) for g in plan.groups]
+            spec_targets = tuple(tf.TensorSpec((None, *(shape if g.spatial == "full" else shape[-1:])), tf.float32)
+                                 for g, shape in zip(plan.groups, shapes))
         self.n_targets = len(spec_targets)
         spec_group = tf.TensorSpec((None,), tf.int32)  # (B,) group of each image: images sharing an objective
         scalar_i = tf.TensorSpec((), tf.int32)
@@ -507,18 +509,6 @@ class _Ascent:
         # one compiled block per (pre-activation phase, coarse-to-fine phase): no branches in the common case
         self.block = {(use_pre, coarse): tf.function(_Bound(self._block, (use_pre, coarse)), input_signature=signature)
                       for use_pre in (False, True) for coarse in (False, True)}
-
-    def _weight_shape(self, group) -> tuple:
-        layer_shape = self._layer_shape(group.layer_name)
-        return layer_shape if group.spatial == "full" else layer_shape[-1:]
-
-    def _layer_shape(self, layer_name: str) -> tuple:
-        for use_pre, keys in self.keys.items():
-            outputs = self.models[use_pre].outputs
-            for (name, _), tensor in zip(keys, outputs):
-                if name == layer_name:
-                    return tuple(int(s) for s in tensor.shape[1:])
-        raise KeyError(layer_name)
 
     def _forward(self, x, use_pre: bool) -> dict:
         """{(layer_name, pre_activation): float32 output} for one forward pass."""
@@ -1009,11 +999,13 @@ def _run(model, checked: SimpleNamespace) -> OIPResult:
     inverse = np.argsort(order)
     compute_model = _compute_model(model, s, compiled.layer_name if compiled.simple else None)
     engine = _engine(compute_model, _plan(compiled, diversity_layer, checked.diversity_pairs), s)
-    chunks = _chunks(groups[order], s.chunk_size)
-    x_chunks = [tf.constant(x0[order][c]) for c in chunks]  # stay in TensorFlow between blocks
-    t_chunks = [[tf.constant(t[order][c]) for t in _targets(compiled)] for c in chunks]
+    groups, x_ordered = groups[order], x0[order]
+    targets = [t[order] for t in _targets(compiled)]
+    chunks = _chunks(groups, s.chunk_size)
+    x_chunks = [tf.constant(x_ordered[c]) for c in chunks]  # stay in TensorFlow between blocks
+    t_chunks = [[tf.constant(t[c]) for t in targets] for c in chunks]
     if s.diversity_weight:
-        group_chunks = [tf.constant(np.unique(groups[order][c], return_inverse=True)[1].ravel().astype(np.int32))
+        group_chunks = [tf.constant(np.unique(groups[c], return_inverse=True)[1].ravel().astype(np.int32))
                         for c in chunks]  # groups numbered 0.. within each chunk
     else:
         group_chunks = [tf.zeros((0,), tf.int32)] * len(chunks)
