@@ -17,37 +17,35 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install run retrain lab book test bench clean-venv
 
-install: $(STAMP)
+# `make install` (and every target below that runs Python) first runs scripts/setup_env.sh: it checks PYTHON
+# (3.11-3.13; one short message otherwise, nothing created), rebuilds a .venv made by an unsupported or another
+# named Python, and installs the pins when $(STAMP) is missing or older than requirements.txt/pyproject.toml.
+PYTHON_NAMED := $(if $(filter command line environment,$(origin PYTHON)),yes,no)
 
-$(STAMP): requirements.txt pyproject.toml
-	@echo "installing the pinned environment into $(VENV) (once; about a minute)"
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	@touch $(STAMP)
+install:
+	@sh scripts/setup_env.sh "$(PYTHON)" "$(VENV)" "$(PYTHON_NAMED)"
 
-run: $(STAMP)
+run: install
 	@test -n "$(SELECTED)" || { echo "no notebook matches NB=$(NB)"; exit 2; }
 	@$(BIN)/python scripts/run_notebooks.py $(SELECTED)
 
-retrain: $(STAMP)
+retrain: install
 	$(BIN)/python scripts/retrain.py
 
 # JupyterLab on the notebooks, opened on notebooks/00_start_here.md (docs/lab/overrides.json: Markdown opens
 # rendered, no news fetched); kernels import helpers first (docs/lab/ipython_kernel_config.py, copied into the
 # environment), which keeps TensorFlow's C++ start-up lines out of the notebooks.
-lab: $(STAMP)
+lab: install
 	@mkdir -p $(VENV)/etc/ipython && cp docs/lab/ipython_kernel_config.py $(VENV)/etc/ipython/
 	$(BIN)/jupyter lab --LabApp.app_settings_dir="$(CURDIR)/docs/lab" notebooks/00_start_here.md
 
-book: $(STAMP)
+book: install
 	@$(BIN)/python docs/book/build.py build/book
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: install
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean-venv:
