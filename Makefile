@@ -2,6 +2,7 @@
 #   make run    create .venv if missing, install the pinned dependencies, execute every notebook in order
 #               (make run NB=07 runs notebook 07 only; NB="02 07" runs two)
 #   make test   the same environment, then all tests (unit tests + nbval on every notebook, fast path)
+# CI runs `make test` and then `make check`: every notebook at full size, every stored output compared.
 # Also: make retrain (regenerate data/models/ on purpose), make lab, make book (the HTML book in build/book),
 # make bench, make clean-venv.
 
@@ -15,7 +16,7 @@ SELECTED  := $(if $(strip $(NB)),$(foreach n,$(NB),$(filter notebooks/$(n)%,$(NO
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run retrain lab book test bench clean-venv
+.PHONY: install run retrain lab book test check bench clean-venv
 
 # `make install` (and every target below that runs Python) first runs scripts/setup_env.sh: it checks PYTHON
 # (3.11-3.13; one short message otherwise, nothing created), rebuilds a .venv made by an unsupported or another
@@ -44,6 +45,14 @@ book: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The full-path regression run (CI runs it after `make test`): every notebook re-executed at full size under strict
+# nbval, every claim checked, every output compared with the stored one (text exactly, figures by digest; only
+# what tests/nbval_sanitize.cfg names is masked). NB= selects notebooks as for `make run`.
+check: install
+	@test -n "$(SELECTED)" || { echo "no notebook matches NB=$(NB)"; exit 2; }
+	MNIST_OIP_FAST=0 MNIST_OIP_PROGRESS=1 $(BIN)/python -m pytest -o addopts="" -p no:cacheprovider -q \
+		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $(SELECTED)
 
 bench: install
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
