@@ -30,6 +30,30 @@ def test_grid_density_validates_and_reports_moments():
         distributions.GridDensity(0.0, 1.0, np.array([1.0])).standardize()
 
 
+def test_standardized_moments_match_the_closed_forms():
+    # Bernoulli(1/4) on {0, 1}: mean p, variance pq, skewness (q - p) / sqrt(pq), excess kurtosis (1 - 6pq) / pq
+    p, q = 0.25, 0.75
+    moments = distributions.GridDensity(0.0, 1.0, np.array([q, p])).standardized_moments()
+    assert moments == pytest.approx({"mean": p, "variance": p * q, "skewness": (q - p) / np.sqrt(p * q),
+                                     "excess kurtosis": (1 - 6 * p * q) / (p * q)})
+    gaussian = distributions.discretize(stats.norm(1.0, 0.5), -4.0, 6.0, 0.001).standardized_moments()
+    assert gaussian["excess kurtosis"] == pytest.approx(0.0, abs=1e-3)  # the Gaussian is the zero of the scale
+    exponential = distributions.discretize(stats.expon(), 0.0, 60.0, 0.001).standardized_moments()
+    assert exponential["skewness"] == pytest.approx(2.0, rel=1e-2)
+    assert exponential["excess kurtosis"] == pytest.approx(6.0, rel=2e-2)
+    uniform = distributions.discretize(stats.uniform(), 0.0, 1.0, 0.001).standardized_moments()
+    assert uniform["excess kurtosis"] == pytest.approx(-1.2, rel=1e-2)
+
+
+def test_standardize_moves_and_rescales_the_grid_only():
+    g = distributions.GridDensity(2.0, 0.5, np.array([0.25, 0.5, 0.25]))  # points 2, 2.5, 3: mean 2.5, var 1/8
+    z = g.standardize()
+    std = np.sqrt(0.125)
+    assert z.x0 == pytest.approx((2.0 - 2.5) / std) and z.dx == pytest.approx(0.5 / std)
+    np.testing.assert_array_equal(z.p, g.p)
+    np.testing.assert_allclose(z.x, [-np.sqrt(2), 0.0, np.sqrt(2)])
+
+
 def test_discretize_keeps_mean_and_variance_and_rejects_bad_grids():
     g = distributions.discretize(stats.expon(scale=2.0), 0.0, 80.0, 0.01)
     assert g.mean() == pytest.approx(2.0, rel=1e-4) and g.var() == pytest.approx(4.0, rel=1e-3)

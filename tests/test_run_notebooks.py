@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
@@ -59,3 +60,62 @@ def test_consecutive_prints_become_one_output_however_the_kernel_split_them():
     ]
     run_notebooks.merge_streams(nb)
     assert [o.get("text") for o in nb.cells[0].outputs] == ["a\nb\n", None, "c\n"]
+
+
+# --- what `make run` stores (issue 26) -------------------------------------------------------------------------
+
+_SHOW_ENVIRONMENT = """import os, sys
+for name in ("MNIST_OIP_FAST", "MNIST_OIP_PROGRESS", "TF_CPP_MIN_LOG_LEVEL"):
+    print(name, os.environ.get(name, "unset"))
+_ = sys.stderr.write("bar 1/2\\rbar 2/2\\r       \\r")"""
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]), path)
+    return path
+
+
+@pytest.fixture
+def shell(monkeypatch):
+    """A shell that took the fast path (as after `make test`) and set no progress or log switch; main() may set
+    them, and they are restored afterwards."""
+    monkeypatch.setenv("MNIST_OIP_FAST", "1")
+    for name in ("MNIST_OIP_PROGRESS", "TF_CPP_MIN_LOG_LEVEL"):
+        monkeypatch.setenv(name, "recorded")  # so that the teardown restores what was there before
+        monkeypatch.delenv(name)
+
+
+def test_make_run_stores_full_path_outputs_even_from_a_fast_path_shell(tmp_path, shell, capsys):
+    path = _notebook(tmp_path / "01_demo.ipynb", _SHOW_ENVIRONMENT, "print('a')\nprint('b', flush=True)\nprint('c')")
+    assert run_notebooks.main([str(path)]) == 0
+    nb = nbformat.read(path, as_version=4)
+    first, second = (cell.outputs for cell in nb.cells)
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in first] == [
+        ("stream", "stdout", "MNIST_OIP_FAST unset\nMNIST_OIP_PROGRESS 1\nTF_CPP_MIN_LOG_LEVEL 2\n")]  # bar erased
+    assert [o.text for o in second] == ["a\nb\nc\n"]  # one output, however the kernel split the prints
+    assert isinstance(nb.metadata[run_notebooks.METADATA_KEY]["run_seconds"], int)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01_demo.ipynb"]  # no temporary copy left
+    assert "1 notebook(s) in 0:" in capsys.readouterr().out
+
+
+def test_a_failing_notebook_is_left_unchanged_and_stops_the_run(tmp_path, shell, capsys):
+    failing = _notebook(tmp_path / "01_fails.ipynb", "print('before')", "1 / 0")
+    later = _notebook(tmp_path / "02_later.ipynb", "print('never run')")
+    stored = failing.read_text(), later.read_text()
+    assert run_notebooks.main([str(failing), str(later)]) == 1
+    assert (failing.read_text(), later.read_text()) == stored
+    err = capsys.readouterr().err
+    assert "a cell failed" in err and "ZeroDivisionError" in err
+
+
+def test_usage_errors_run_nothing(tmp_path, capsys):
+    assert run_notebooks.main([]) == 2
+    assert "usage: run_notebooks.py" in capsys.readouterr().err
+    assert run_notebooks.main([str(tmp_path / "missing.ipynb")]) == 2
+    assert "no such notebook" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seconds, shown", [(None, "?"), (0.4, "0:00"), (59.6, "1:00"), (61, "1:01"), (3725, "62:05")])
+def test_durations_read_as_minutes_and_seconds(seconds, shown):
+    assert run_notebooks._duration(seconds) == shown

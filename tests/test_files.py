@@ -1,0 +1,147 @@
+"""helpers.files: atomic writes and pairs leave the old or the new content and no stray files; checksums."""
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from helpers import files
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_sha256_of_is_the_digest_of_the_bytes(tmp_path):
+    path = tmp_path / "data.bin"
+    content = bytes(range(256)) * 5000  # more than one read chunk
+    path.write_bytes(content)
+    assert files.sha256_of(path) == hashlib.sha256(content).hexdigest()
+    assert files.sha256_of(str(path)) == hashlib.sha256(content).hexdigest()
+
+
+def test_temporary_path_is_hidden_empty_beside_the_target_with_its_suffix(tmp_path):
+    target = tmp_path / "new" / "figure.png"
+    tmp = files.temporary_path(target)
+    assert tmp.parent == target.parent and tmp.name.startswith(".figure.") and tmp.suffix == ".png"
+    assert tmp.read_bytes() == b""
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(tmp.stat().st_mode) == 0o666 & ~umask  # an ordinary file, not mkstemp's 0600
+    assert files.temporary_path(target) != tmp
+
+
+def test_check_overwrite_names_every_existing_file_and_the_hint(tmp_path):
+    a, b, c = tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"
+    a.write_text("a")
+    b.write_text("b")
+    with pytest.raises(FileExistsError, match=r"a\.txt, .*b\.txt already exists; tick Overwrite to replace it"):
+        files.check_overwrite([a, b, c], overwrite=False, hint="tick Overwrite")
+    files.check_overwrite([a, b], overwrite=True)
+    files.check_overwrite([c], overwrite=False)
+
+
+def test_atomic_write_writes_and_refuses_to_overwrite_unless_asked(tmp_path):
+    path = tmp_path / "out.txt"
+    assert files.atomic_write(path, lambda tmp: tmp.write_text("first")) == path
+    assert path.read_text() == "first"
+    with pytest.raises(FileExistsError, match="already exists; pass overwrite=True"):
+        files.atomic_write(path, lambda tmp: tmp.write_text("second"))
+    assert path.read_text() == "first"
+    files.atomic_write(str(path), lambda tmp: tmp.write_text("second"), overwrite=True)
+    assert path.read_text() == "second" and _names(tmp_path) == ["out.txt"]
+
+
+def test_a_failed_atomic_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "out.txt"
+    path.write_text("old")
+
+    def fail(tmp: Path) -> None:
+        tmp.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        files.atomic_write(path, fail, overwrite=True)
+    assert path.read_text() == "old" and _names(tmp_path) == ["out.txt"]
+
+
+def _pair(folder: Path, first: str, second: str) -> tuple[tuple[Path, Path], tuple[Path, Path]]:
+    """Two finished temporary files for model.keras and model.json."""
+    targets = folder / "model.keras", folder / "model.json"
+    temporaries = [files.temporary_path(t) for t in targets]
+    temporaries[0].write_text(first)
+    temporaries[1].write_text(second)
+    return (temporaries[0], targets[0]), (temporaries[1], targets[1])
+
+
+def test_publish_pair_writes_both_and_leaves_nothing_else(tmp_path):
+    files.publish_pair(*_pair(tmp_path, "weights 1", "record 1"))
+    assert _names(tmp_path) == ["model.json", "model.keras"]
+    assert (tmp_path / "model.keras").read_text() == "weights 1"
+
+
+def test_publish_pair_over_an_old_pair_leaves_no_previous_copy(tmp_path):
+    files.publish_pair(*_pair(tmp_path, "weights 1", "record 1"))
+    files.publish_pair(*_pair(tmp_path, "weights 2", "record 2"))
+    assert _names(tmp_path) == ["model.json", "model.keras"]  # no .model.previous.keras left behind
+    assert not files.previous_copy(tmp_path / "model.keras").exists()
+    assert [(tmp_path / n).read_text() for n in ("model.keras", "model.json")] == ["weights 2", "record 2"]
+
+
+def test_publish_pair_puts_the_old_first_file_back_when_the_second_rename_fails(tmp_path, monkeypatch):
+    files.publish_pair(*_pair(tmp_path, "weights 1", "record 1"))
+    pair = _pair(tmp_path, "weights 2", "record 2")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst).name == "model.json":
+            raise OSError("no space left")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="no space left"):
+        files.publish_pair(*pair)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert [(tmp_path / n).read_text() for n in ("model.keras", "model.json")] == ["weights 1", "record 1"]
+    assert _names(tmp_path) == ["model.json", "model.keras"]
+
+
+def test_a_failed_first_publication_leaves_no_half_pair(tmp_path, monkeypatch):
+    pair = _pair(tmp_path, "weights 1", "record 1")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst).name == "model.json":
+            raise OSError("no space left")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="no space left"):
+        files.publish_pair(*pair)
+    assert _names(tmp_path) == []
+
+
+def test_publish_pair_copies_where_hard_links_are_refused(tmp_path, monkeypatch):
+    files.publish_pair(*_pair(tmp_path, "weights 1", "record 1"))
+    seen = []
+    real_replace = os.replace
+
+    def no_link(src, dst):
+        raise OSError("links not supported")
+
+    def replace(src, dst):  # look at the previous copy while the new pair is being published
+        backup = files.previous_copy(tmp_path / "model.keras")
+        seen.append(backup.read_text() if backup.exists() else None)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "link", no_link)
+    monkeypatch.setattr(os, "replace", replace)
+    files.publish_pair(*_pair(tmp_path, "weights 2", "record 2"))
+    assert seen == ["weights 1", "weights 1"]
+    assert _names(tmp_path) == ["model.json", "model.keras"]
+
+
+def test_previous_copy_is_hidden_beside_the_file():
+    assert files.previous_copy("data/models/mnist_cnn.keras") == Path("data/models/.mnist_cnn.previous.keras")
