@@ -120,8 +120,17 @@ TESTS: dict[str, tuple[list[str], str | None]] = {
 }
 """Test files of a module (default: the file that mirrors it)."""
 
+SHARED_TESTS = ("tests/test_boundaries.py",)
+"""Tests of every module (run with each module's own, where the file exists)."""
+
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     # (module.target, the mutated line as written, change): why no test can tell the mutant from the original
+    ("files.publish_pair", "_remove_quietly(backup)", "call dropped: _remove_quietly(...)"):
+        "a stale backup is replaced anyway: os.link then fails and the copy overwrites it",
+    ("progress.bar", "dynamic_ncols=True, mininterval=0.5)", "0.5 -> 1.0"):
+        "how often a bar redraws, in seconds: visible only to a clock",
+    ("run_notebooks.run", "if running.is_set():", "if-branch dropped (test -> False)"):
+        "the console bar's elapsed time then moves only between cells; nothing stored changes",
 }
 """Known-equivalent mutants: they change nothing a user can observe, each with its one-line reason."""
 
@@ -250,7 +259,11 @@ def _defined(tree: ast.Module) -> list[str]:
 
 
 def module_tests(module: str) -> tuple[list[str], str | None]:
-    return TESTS.get(module, ([f"tests/test_{module}.py"], None))
+    """The test files of ``module``: its own (``tests/test_<module>.py``) and the package's boundary tests, which
+    check every public function's input checks."""
+    tests, k = TESTS.get(module, ([f"tests/test_{module}.py"], None))
+    shared = [t for t in SHARED_TESTS if (ROOT / t).is_file() and t not in tests]
+    return tests + shared, k
 
 
 def resolve_targets(names: list[str]) -> dict[str, Target]:
@@ -290,11 +303,14 @@ def _find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef:
 
 
 def _message_nodes(function: ast.AST) -> set[int]:
-    """ids of nodes inside f-strings: message text, not logic."""
+    """ids of nodes inside f-strings (message text, not logic) and inside signatures (a default value is a
+    documented choice, and a test pinning each one would only repeat the signature)."""
     inside = set()
     for node in ast.walk(function):
-        if isinstance(node, ast.JoinedStr):
+        if isinstance(node, (ast.JoinedStr, ast.arguments)):
             inside.update(id(n) for n in ast.walk(node))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            inside.update(id(n) for n in ast.walk(node.returns))
     return inside
 
 
@@ -357,10 +373,15 @@ def list_mutants(targets: list[Target]) -> list[Mutant]:
             parsed[target.source_file] = ast.parse(text), text.splitlines()
         tree, lines = parsed[target.source_file]
         function = _find_function(tree, target.qualname)
+        seen: dict[tuple[str, str], int] = {}
         for index, node in enumerate(_candidates(function)):
             for variant, (description, _) in enumerate(_changes(node)):
+                code = lines[node.lineno - 1].strip()
+                seen[code, description] = seen.get((code, description), 0) + 1
+                if seen[code, description] > 1:  # the same change on a repeated line: "line [2]" is the second one
+                    code = f"{code} [{seen[code, description]}]"
                 mutants.append(Mutant(target.name, target.source_file, index, variant, node.lineno,
-                                      node.col_offset + 1, description, lines[node.lineno - 1].strip()))
+                                      node.col_offset + 1, description, code))
     return mutants
 
 

@@ -88,3 +88,29 @@ def test_node_accepts_pairs_inside_the_grid(value):
 def test_node_refuses_what_is_not_a_pair_inside_the_grid(value, message):
     with pytest.raises(ValueError, match=message):
         checks.node(value, (3, 5), "layer 'deep'")
+
+
+def test_finite_array_refuses_booleans_complex_numbers_wrong_axes_and_empty_arrays_unless_allowed():
+    with pytest.raises(TypeError, match="boolean array"):
+        checks.finite_array("x", np.array([True, False]))
+    assert checks.finite_array("x", np.array([True]), allow_bool=True).dtype == np.bool_
+    with pytest.raises(TypeError, match="complex"):
+        checks.finite_array("x", np.array([1 + 1j]))
+    for nothing in (None, "1.0"):
+        with pytest.raises(TypeError, match="x must be an array of real numbers"):
+            checks.finite_array("x", nothing)
+    with pytest.raises(ValueError, match=r"x must have 2 or 3 axes, got shape \(4,\)"):
+        checks.finite_array("x", np.zeros(4), ndim=(2, 3))
+    assert checks.finite_array("x", np.zeros((2, 2)), ndim=2).shape == (2, 2)
+    assert checks.finite_array("x", []).size == 0
+    with pytest.raises(ValueError, match=r"x is empty \(shape \(0,\)\)"):
+        checks.finite_array("x", [], allow_empty=False)
+    assert checks.finite_array("x", [0.0], allow_empty=False).tolist() == [0.0]
+
+
+def test_finite_array_casts_and_refuses_values_beyond_the_target_range():
+    cast = checks.finite_array("x", np.array([1, 2]), dtype=np.float32)
+    assert cast.dtype == np.float32 and cast.tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match="x holds values beyond the float32 range"):
+        checks.finite_array("x", np.array([1.0, -1e300]), dtype=np.float32)
+    assert checks.finite_array("x", np.array([3e38]), dtype=np.float32)[0] == np.float32(3e38)

@@ -145,3 +145,15 @@ def test_publish_pair_copies_where_hard_links_are_refused(tmp_path, monkeypatch)
 
 def test_previous_copy_is_hidden_beside_the_file():
     assert files.previous_copy("data/models/mnist_cnn.keras") == Path("data/models/.mnist_cnn.previous.keras")
+
+
+def test_check_overwrite_takes_one_path_or_a_sequence_and_nothing_else(tmp_path):
+    existing = tmp_path / "a.txt"
+    existing.write_text("a")
+    for one in (existing, str(existing)):
+        with pytest.raises(FileExistsError, match=r"a\.txt already exists"):
+            files.check_overwrite(one, overwrite=False)
+    files.check_overwrite(tmp_path / "new.txt", overwrite=False)
+    for wrong in (5, [], b"a.txt"):
+        with pytest.raises(TypeError, match="paths must be a path or a non-empty sequence of paths"):
+            files.check_overwrite(wrong, overwrite=True)
