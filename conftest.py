@@ -19,7 +19,8 @@ from pathlib import Path
 
 os.environ.setdefault("MNIST_OIP_FAST", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("MPLBACKEND", "Agg")
+AGG_SET_HERE = "MPLBACKEND" not in os.environ
+os.environ.setdefault("MPLBACKEND", "Agg")  # unit tests draw off-screen; see pytest_configure for the kernels
 
 NEVER_COMPARED = ("stderr", "text/html", "application/javascript", "application/vnd.jupyter.widget-view+json")
 IMAGES = ("image/png", "image/gif", "image/jpeg")
@@ -51,8 +52,8 @@ def comparable(outputs):
     return copies
 
 
-def output_lines(item, outputs) -> list[str]:
-    """The compared outputs of one cell as sanitized lines, each prefixed by its kind (stdout, text/plain, ...)."""
+def output_lines(item, outputs) -> list[tuple[str, str]]:
+    """The compared outputs of one cell as sanitized ``(kind, line)`` pairs (kind: stdout, text/plain, image/png...)."""
     lines = []
     for out in outputs:
         if out.get("output_type") == "stream":
@@ -61,18 +62,23 @@ def output_lines(item, outputs) -> list[str]:
             parts = [(k, v) for k, v in out.get("data", {}).items() if k not in item.parent.skip_compare]
         for kind, value in parts:
             text = item.sanitize("".join(value) if isinstance(value, list) else value)
-            lines += [f"{kind}: {line}" for line in str(text).splitlines()]
+            lines += [(kind, line) for line in str(text).splitlines()]
     return lines
 
 
-def first_difference(stored: list[str], fresh: list[str]) -> str:
-    for i, (a, b) in enumerate(zip(stored, fresh)):
-        if a != b:
-            return f"output line {i + 1}: stored {a!r}, now {b!r}"
-    if len(stored) != len(fresh):
-        i = min(len(stored), len(fresh))
-        extra = (stored if len(stored) > len(fresh) else fresh)[i]
-        return f"output line {i + 1}: {'stored' if len(stored) > len(fresh) else 'now'} only: {extra!r}"
+def first_difference(stored: list[tuple[str, str]], fresh: list[tuple[str, str]]) -> str:
+    """The first line that differs, kind by kind (nbval compares each kind of output on its own)."""
+    kinds = list(dict.fromkeys(kind for kind, _ in stored + fresh))
+    for kind in kinds:
+        old = [line for k, line in stored if k == kind]
+        new = [line for k, line in fresh if k == kind]
+        for i, (a, b) in enumerate(zip(old, new)):
+            if a != b:
+                return f"{kind} line {i + 1}: stored {a!r}, now {b!r}"
+        if len(old) > len(new):
+            return f"{kind} line {len(new) + 1}: stored {old[len(new)]!r}, now nothing"
+        if len(new) > len(old):
+            return f"{kind} line {len(old) + 1}: stored nothing, now {new[len(old)]!r}"
     return "the outputs differ in kind or order"
 
 
@@ -107,6 +113,28 @@ def _install_comparison() -> None:
     IPyNbCell.compare_outputs = compare_outputs
 
 
+NOTEBOOK_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Add up the time of every notebook's cells (strict runs report it at the end)."""
+    path = report.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        NOTEBOOK_SECONDS[path] = NOTEBOOK_SECONDS.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if not NOTEBOOK_SECONDS or config.option.nbval_lax:
+        return
+    terminalreporter.section("full-path time per notebook")
+    for path, seconds in NOTEBOOK_SECONDS.items():
+        terminalreporter.write_line(f"{Path(path).stem:40s} {seconds:7.0f} s")
+    terminalreporter.write_line(f"{'all':40s} {sum(NOTEBOOK_SECONDS.values()):7.0f} s; load average at the end "
+                                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
 def pytest_configure(config):
     if hasattr(config.option, "nbval_lax") and not config.option.nbval_lax and config.option.nbval:
         _install_comparison()
+        if AGG_SET_HERE:  # kernels draw inline, as in `make run`: figures are part of the stored outputs
+            del os.environ["MPLBACKEND"]
