@@ -568,16 +568,24 @@ def run_mutants(mutants: list[Mutant], timeout: float, results_path: Path | None
                 (work / source_file).write_text(originals[source_file])
                 outcome, seconds, output = run_tests(work, tests, k, timeout * 3,
                                                      ("--durations=0", "--durations-min=0"))
-                if outcome != "survived":
-                    raise SystemExit(f"the unmutated tests do not pass ({tests}, -k {k}): {outcome}: {output[-3000:]}")
-                orders[key] = _test_order(output)
                 collected = re.search(r"(\d+) passed", _last_line(output))
-                if not collected or int(collected.group(1)) != len(orders[key]):
-                    raise SystemExit(f"could not read the duration of every test: {_last_line(output)}")
-                print(f"baseline {' '.join(tests)}{' -k ' + repr(k) if k else ''}: {len(orders[key])} tests pass in "
-                      f"{seconds:.0f} s", flush=True)
+                orders[key] = _test_order(output) if outcome == "survived" else None
+                if orders[key] is None or not collected or int(collected.group(1)) != len(orders[key]):
+                    orders[key] = None
+                    print(f"baseline {' '.join(tests)}: the unmutated tests do not pass ({outcome}); its mutants are not "
+                          f"run:\n{output[-3000:]}", flush=True)
+                else:
+                    print(f"baseline {' '.join(tests)}{' -k ' + repr(k) if k else ''}: {len(orders[key])} tests pass "
+                          f"in {seconds:.0f} s", flush=True)
+            try:
+                mutated = mutated_source(mutant, originals[source_file]) if orders[key] is not None else None
+            except (AssertionError, IndexError, SystemExit):  # the file changed between listing and copying
+                mutated = None
+            if mutated is None:
+                print(f"[{i}/{len(mutants)}] not run  {mutant.target}:{mutant.line} {mutant.description}", flush=True)
+                continue
             order = sorted(orders[key], key=lambda t: -kills.get(t, 0))  # stable: fastest first among equals
-            (work / source_file).write_text(mutated_source(mutant, originals[source_file]))
+            (work / source_file).write_text(mutated)
             try:
                 outcome, seconds, output = run_tests(work, order, None, timeout)
             finally:

@@ -297,3 +297,38 @@ def test_max_entropy_refuses_bad_solver_settings():
             distributions.max_entropy(x, {"x^2": 1.0}, tol=tol)
     with pytest.raises(RuntimeError, match="could not meet the constraints"):
         distributions.max_entropy(x, {"x": 1.0, "x^2": 2.0}, max_iterations=1)  # too few iterations: said so
+
+
+def test_hill_estimate_and_block_maxima_by_hand():
+    samples = np.array([0.5, 2.0, 8.0, 1.0, 4.0, 0.25])
+    # k = 3: the 4 largest are 8, 4, 2, 1; alpha = 3 / (log 8 + log 4 + log 2) = 1 / (2 log 2)
+    assert distributions.hill_tail_index(samples, 3) == pytest.approx(1 / (2 * np.log(2)))
+    assert distributions.hill_tail_index(samples, 1) == pytest.approx(1 / np.log(2))  # 1 / log(8 / 4)
+    np.testing.assert_array_equal(distributions.block_maxima(np.array([1.0, 5, 2, 7, 3, 0, 9]), 3), [5, 7])
+    np.testing.assert_array_equal(distributions.block_maxima(np.array([4.0, 1.0]), 2), [4])  # exactly one block
+
+
+def test_characteristic_function_over_many_chunks_equals_the_closed_form():
+    g = distributions.discretize(stats.norm(), -8.0, 8.0, 1.6e-4)  # 100,001 points: 19 frequencies per chunk
+    t = np.linspace(-3.0, 3.0, 50).reshape(5, 10)
+    phi = distributions.characteristic_function(g, t)
+    assert phi.shape == (5, 10)
+    np.testing.assert_allclose(phi, np.exp(-t**2 / 2), atol=1e-6)
+
+
+def test_extreme_value_fit_reports_in_the_units_of_the_maxima():
+    maxima = stats.gumbel_r(loc=3.0, scale=2.0).rvs(2000, random_state=np.random.default_rng(3))
+    fit = distributions.fit_extreme_value(maxima)
+    loc, scale = stats.gumbel_r.fit(maxima)
+    assert fit.gumbel_loc == pytest.approx(loc, rel=1e-3) and fit.gumbel_scale == pytest.approx(scale, rel=1e-3)
+    assert fit.gumbel_log_likelihood == pytest.approx(stats.gumbel_r.logpdf(maxima, loc, scale).sum(), rel=1e-5)
+    assert fit.log_likelihood == pytest.approx(fit.gev.logpdf(maxima).sum(), rel=1e-6)
+    assert fit.log_likelihood >= fit.gumbel_log_likelihood
+    statistic = 2 * (fit.log_likelihood - fit.gumbel_log_likelihood)
+    assert fit.lr_p_value == pytest.approx(stats.chi2.sf(statistic, df=1), rel=1e-6)
+    assert fit.ks_statistic == pytest.approx(stats.kstest(maxima, fit.gev.cdf).statistic, abs=1e-9)
+    assert fit.family == "Gumbel" and 0.05 < fit.lr_p_value < 1
+    stricter = distributions.fit_extreme_value(maxima, alpha=(fit.lr_p_value + 1) / 2)  # now the GEV wins
+    assert stricter.family == ("Fréchet" if fit.xi > 0 else "Weibull")
+    with pytest.raises(ValueError, match="alpha must be in"):
+        distributions.fit_extreme_value(maxima, alpha=1.0)

@@ -103,7 +103,7 @@ def test_pattern_shift_bad_max_shift(max_shift):
 def test_nan_error_names_the_first_bad_index():
     a = smooth_pattern()
     a[5, 7] = np.inf
-    with pytest.raises(ValueError, match=r"1 NaN or infinite values, the first at index \(5, 7\)"):
+    with pytest.raises(ValueError, match=r"0 NaN and 1 infinite value\(s\), the first at index \(5, 7\)"):
         P.pattern_shift(a, smooth_pattern())
 
 
@@ -156,6 +156,17 @@ def test_radial_power_spectrum_has_no_power_at_zero_frequency_without_window():
 def test_per_ring_sum_also_finds_stripes_and_band_limited_noise(wavelength):
     assert P.dominant_wavelength(stripes(wavelength), per_ring="sum") == pytest.approx(wavelength, rel=0.1)
     assert P.dominant_wavelength(band_limited(wavelength), per_ring="sum") == pytest.approx(wavelength, rel=0.15)
+
+
+def test_alternating_columns_put_all_their_power_at_the_nyquist_frequency():
+    image = np.tile([1.0, -1.0, 1.0, -1.0], (4, 1))  # the 2-D FFT is 16 at (0, 1/2) cycles per pixel, else 0
+    frequencies, power = P.radial_power_spectrum(image, oversample=1, window=False, per_ring="sum")
+    np.testing.assert_allclose(frequencies, [0.0, 0.25, 0.5])
+    np.testing.assert_allclose(power, [0.0, 0.0, 256.0], atol=1e-9)
+    # six of the 16 frequencies round to ring 2: (0, 1/2), (1/2, 0), (+-1/4, 1/2), (1/2, +-1/4)
+    np.testing.assert_allclose(P.radial_power_spectrum(image, oversample=1, window=False)[1], [0, 0, 256 / 6], atol=1e-9)
+    assert P.dominant_wavelength(image, oversample=1, window=False) == pytest.approx(2.0)
+    assert P.mean_wavelength(image, oversample=1, window=False) == pytest.approx(2.0)
 
 
 def test_per_ring_sum_is_the_mean_times_the_ring_size():
