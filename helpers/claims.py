@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers import checks
 from helpers.device import FAST_PATH_ENV, is_fast_path
+
+__all__ = ["ClaimError", "Claim", "claim"]
 
 
 class ClaimError(AssertionError):
@@ -53,16 +56,15 @@ def claim(statement: str, holds, evidence: str, strict: bool | None = None) -> C
         strict: raise :class:`ClaimError` if the statement does not hold (None: on a full run, not on the
             CI fast path).
     """
-    if not isinstance(statement, str) or not statement.strip():
-        raise TypeError(f"statement must be a non-empty string, got {statement!r}")
-    if not isinstance(evidence, str) or not evidence.strip():
-        raise TypeError(f"evidence must be a non-empty string with the deciding numbers, got {evidence!r}")
+    checks.string("statement", statement)
+    checks.string("evidence", evidence)
     if not isinstance(holds, (bool, np.bool_)):
-        raise TypeError(
+        raise checks.WrongTypeError(
             f"holds must be True or False (the result of a comparison), got {holds!r} ({type(holds).__name__})"
         )
+    strict = checks.flag("strict", strict, allow_none=True)
     result = Claim(statement.strip(), bool(holds), evidence.strip())
-    checked = (not is_fast_path()) if strict is None else bool(strict)
+    checked = (not is_fast_path()) if strict is None else strict
     if not result.holds and checked:
         raise ClaimError(f"the text says: {result.statement}; the run shows: {result.evidence}")
     print(result.line(checked, fast_path=is_fast_path()), flush=True)

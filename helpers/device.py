@@ -14,7 +14,11 @@ from helpers import checks
 FAST_PATH_ENV = "MNIST_OIP_FAST"
 """Environment variable that switches long notebook steps to a short version (set by the test suite)."""
 
+__all__ = ["FAST_PATH_ENV", "DeviceInfo", "is_fast_path", "setup_device", "set_seeds", "cpu_flags", "bfloat16_native"]
+
 _VALID_DEVICES = ("auto", "cpu", "gpu")
+MAX_THREADS = 4_096
+"""The most threads :func:`setup_device` sets (more than any machine has cores)."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +72,11 @@ def setup_device(
     Settings that TensorFlow accepts only before its runtime starts are reported in ``DeviceInfo.notes``
     instead of raising, so that re-running a notebook cell is harmless.
     """
-    if device not in _VALID_DEVICES:
-        raise ValueError(f"device must be one of {_VALID_DEVICES}, got {device!r}")
+    checks.choice("device", device, _VALID_DEVICES)
     for name, value in (("intra_op_threads", intra_op_threads), ("inter_op_threads", inter_op_threads)):
-        if value is not None and not (checks.is_integer(value) and value >= 0):
-            raise ValueError(f"{name} must be a non-negative integer or None, got {value!r}")
+        if value is not None:
+            checks.integer(f"{name} (or None)", value, 0, MAX_THREADS)
+    memory_growth, verbose = checks.flag("memory_growth", memory_growth), checks.flag("verbose", verbose)
 
     import tensorflow as tf
 
@@ -117,8 +121,8 @@ def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
     With ``deterministic=True`` TensorFlow also uses deterministic op implementations (slower on a GPU;
     identical results across runs on the same machine and library versions).
     """
-    if not checks.is_integer(seed) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = checks.integer("seed", seed, 0, 2**32 - 1)
+    deterministic = checks.flag("deterministic", deterministic)
     import keras
     import tensorflow as tf
 
@@ -129,6 +133,7 @@ def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
 
 def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
     """The processor's feature flags (Linux ``/proc/cpuinfo``; an empty set where it cannot be read)."""
+    checks.file_path("path", path)
     try:
         with open(path, encoding="utf-8") as file:
             for line in file:

@@ -27,6 +27,19 @@ from scipy import optimize, signal, special, stats
 
 from helpers import checks
 
+__all__ = [
+    "GridDensity", "discretize", "histogram_density", "convolve", "partial_sums", "gaussian_distance",
+    "characteristic_function", "MaxEntResult", "max_entropy", "survival_function", "hill_tail_index",
+    "block_maxima", "ExtremeValueFit", "fit_extreme_value",
+]
+
+MAX_GRID = 10_000_000
+"""The most grid points a density may have (80 MB of masses); finer grids exhaust memory."""
+MAX_SUMS = 2_000
+"""The largest ``n_max`` of :func:`partial_sums` (each sum is one more convolution over a longer grid)."""
+MAX_TERMS = 200_000_000
+"""The most terms ``len(g.p) x len(t)`` :func:`characteristic_function` sums (about ten seconds)."""
+
 DISTANCE_METRICS = ("kl", "max", "ks")
 """Valid ``metric`` names of :func:`gaussian_distance`."""
 
@@ -57,12 +70,15 @@ class GridDensity:
     p: np.ndarray
 
     def __post_init__(self) -> None:
-        p = np.asarray(self.p, dtype=np.float64)
+        p = checks.finite_array("p (masses)", self.p, dtype=np.float64)
         if p.ndim != 1 or p.size == 0:
             raise ValueError(f"p must be a non-empty 1-D array of masses, got shape {p.shape}")
-        if not (np.isfinite(self.dx) and self.dx > 0 and np.isfinite(self.x0)):
-            raise ValueError(f"need a finite x0 and a positive grid step dx, got x0={self.x0}, dx={self.dx}")
-        if not np.all(np.isfinite(p)) or p.min() < 0:
+        checks.size("len(p)", p.size, MAX_GRID, "distributions.MAX_GRID")
+        object.__setattr__(self, "x0", checks.real("x0", self.x0))
+        object.__setattr__(self, "dx", checks.real("dx (the grid step)", self.dx, 0, open_low=True))
+        if not np.isfinite(self.x0 + self.dx * p.size):
+            raise ValueError(f"the grid x0 + dx * arange(len(p)) overflows, got x0={self.x0}, dx={self.dx}")
+        if p.min() < 0:
             raise ValueError("p must hold finite, non-negative masses")
         if not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-6):
             raise ValueError(f"the masses p must sum to 1, got {p.sum():.6g} (use GridDensity.normalized)")
@@ -71,8 +87,9 @@ class GridDensity:
     @classmethod
     def normalized(cls, x0: float, dx: float, weights: np.ndarray) -> "GridDensity":
         """Build from non-negative weights of any total (they are divided by their sum)."""
-        weights = np.asarray(weights, dtype=np.float64)
-        total = weights.sum()
+        weights = checks.finite_array("weights", weights, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            total = weights.sum()
         if not np.isfinite(total) or total <= 0:
             raise ValueError(f"weights must have a positive, finite sum, got {total}")
         return cls(x0, dx, weights / total)
@@ -121,13 +138,14 @@ def discretize(dist: stats.rv_continuous, low: float, high: float, dx: float) ->
     Each grid point gets the probability of its cell ``[x - dx/2, x + dx/2)`` (from the CDF, so narrow peaks
     are not missed); the mass outside ``[low - dx/2, high + dx/2)`` is dropped and the rest renormalized.
     """
-    if not (np.isfinite(low) and np.isfinite(high) and high > low):
+    low, high = checks.real("low", low), checks.real("high", high)
+    if not high > low or not np.isfinite(high - low):
         raise ValueError(f"need finite low < high, got low={low}, high={high}")
-    if not (np.isfinite(dx) and 0 < dx <= high - low):
-        raise ValueError(f"dx must be positive and at most high - low = {high - low}, got {dx}")
+    dx = checks.real("dx", dx, 0, high - low, open_low=True)
     if not hasattr(dist, "cdf"):
-        raise ValueError(f"dist must be a frozen SciPy distribution with a cdf, got {type(dist).__name__}")
-    n = int(round((high - low) / dx)) + 1
+        raise checks.WrongTypeError(f"dist must be a frozen SciPy distribution with a cdf, got {type(dist).__name__}")
+    n = checks.size("the number of grid points (high - low) / dx + 1", int(round((high - low) / dx)) + 1, MAX_GRID,
+                    "distributions.MAX_GRID; choose a larger dx")
     edges = low - dx / 2 + dx * np.arange(n + 1)
     masses = np.clip(np.diff(dist.cdf(edges)), 0.0, None)
     if masses.sum() <= 0:
@@ -139,11 +157,10 @@ def histogram_density(samples: np.ndarray, n_bins: int = 60) -> GridDensity:
     """The histogram of ``samples`` (``n_bins`` equal bins from the smallest to the largest value, via
     ``np.histogram``) as a :class:`GridDensity` on the bin centres, e.g. to measure data with
     :func:`gaussian_distance`. Finite-sample noise adds roughly ``(n_bins - 1) / (2 n)`` nats to a KL."""
-    samples = np.asarray(samples, dtype=np.float64).ravel()
-    if samples.size < 2 or not np.all(np.isfinite(samples)):
+    samples = checks.finite_array("samples", samples, dtype=np.float64).ravel()
+    if samples.size < 2:
         raise ValueError(f"samples must hold at least 2 finite values, got {samples.size} values")
-    if not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
-        raise ValueError(f"n_bins must be an integer >= 2, got {n_bins!r}")
+    n_bins = checks.size("n_bins", n_bins, MAX_GRID, "distributions.MAX_GRID", low=2)
     if np.ptp(samples) == 0:
         raise ValueError("all samples are equal: a histogram needs some spread")
     counts, edges = np.histogram(samples, bins=n_bins)
@@ -156,17 +173,26 @@ def convolve(a: GridDensity, b: GridDensity) -> GridDensity:
 
     Uses ``scipy.signal.fftconvolve``; round-off below zero is clipped. Length ``len(a.p) + len(b.p) - 1``.
     """
+    _check_density("a", a)
+    _check_density("b", b)
     if not np.isclose(a.dx, b.dx, rtol=1e-9, atol=0):
         raise ValueError(f"both grids need the same step to be convolved, got dx={a.dx} and dx={b.dx}")
     p = np.clip(signal.fftconvolve(a.p, b.p), 0.0, None)
     return GridDensity.normalized(a.x0 + b.x0, a.dx, p)
 
 
+def _check_density(name: str, g) -> None:
+    if not isinstance(g, GridDensity):
+        raise checks.WrongTypeError(f"{name} must be a GridDensity, got {type(g).__name__}")
+
+
 def partial_sums(part: GridDensity, n_max: int) -> list[GridDensity]:
     """Distributions of ``S_n = X_1 + ... + X_n`` for ``n = 1..n_max`` (i.i.d. ``X_i ~ part``), by repeated
     convolution: element ``n - 1`` is ``S_n``."""
-    if not isinstance(n_max, (int, np.integer)) or n_max < 1:
-        raise ValueError(f"n_max must be a positive integer, got {n_max!r}")
+    _check_density("part", part)
+    n_max = checks.size("n_max", n_max, MAX_SUMS, "distributions.MAX_SUMS; each sum is one more convolution")
+    checks.size("the grid of the last sum, n_max * len(part.p)", n_max * len(part.p), MAX_GRID,
+                "distributions.MAX_GRID")
     sums = [part]
     for _ in range(n_max - 1):
         sums.append(convolve(sums[-1], part))
@@ -180,8 +206,8 @@ def gaussian_distance(g: GridDensity, metric: str = "kl") -> float:
     masses (its mass off the grid is not redistributed); ``"max"``: largest absolute difference of the standardized densities (so it does not depend on
     the scale of ``g``); ``"ks"``: largest absolute difference of the CDFs (Kolmogorov-Smirnov distance).
     """
-    if metric not in DISTANCE_METRICS:
-        raise ValueError(f"metric must be one of {DISTANCE_METRICS}, got {metric!r}")
+    _check_density("g", g)
+    checks.choice("metric", metric, DISTANCE_METRICS)
     z = g.standardize()
     gauss = stats.norm()
     if metric == "kl":
@@ -208,7 +234,10 @@ def characteristic_function(g: GridDensity, t: np.ndarray) -> np.ndarray:
     Returns a complex array shaped like ``t``. ``|phi|`` is 1 at ``t = 0`` and at most 1 everywhere; the
     characteristic function of a sum of independent variables is the product of theirs.
     """
-    t = np.asarray(t, dtype=np.float64)
+    _check_density("g", g)
+    t = checks.finite_array("t", t, dtype=np.float64)
+    checks.size("len(g.p) x t.size", len(g.p) * max(t.size, 1), MAX_TERMS, "distributions.MAX_TERMS terms, about "
+                "ten seconds")
     flat = t.ravel()
     out = np.empty(flat.shape, dtype=np.complex128)
     x = g.x
@@ -237,6 +266,13 @@ class MaxEntResult:
 
     def max_constraint_error(self, targets: Mapping[str, float]) -> float:
         """Largest ``|E[f_k] - target_k|`` over the constraints."""
+        if not isinstance(targets, Mapping) or not targets:
+            raise checks.WrongTypeError(f"targets must be a non-empty mapping of feature names to numbers, got "
+                                        f"{targets!r}")
+        unknown = [k for k in targets if k not in self.achieved]
+        if unknown:
+            raise ValueError(f"unknown constraint feature(s) {unknown}; valid names: {sorted(self.achieved)}")
+        targets = {k: checks.real(f"target {k!r}", v) for k, v in targets.items()}
         return max(abs(self.achieved[k] - float(v)) for k, v in targets.items())
 
 
@@ -276,12 +312,18 @@ def max_entropy(
     target outside the feature's range on the grid; ``RuntimeError`` if the constraints cannot be met.
     """
     tol = checks.real("tol", tol, 0, open_low=True)
-    max_iterations = checks.integer("max_iterations", max_iterations, 1)
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 1 or len(x) < 3 or not np.all(np.isfinite(x)) or np.any(np.diff(x) <= 0):
+    max_iterations = checks.size("max_iterations", max_iterations, 100_000, "the optimizer converges in tens")
+    x = checks.finite_array("x", x, dtype=np.float64)
+    if x.ndim != 1 or len(x) < 3 or np.any(np.diff(x) <= 0):
         raise ValueError(f"x must be a finite, strictly increasing 1-D grid of at least 3 points, got shape {x.shape}")
+    checks.size("len(x)", len(x), MAX_GRID, "distributions.MAX_GRID")
+    if not isinstance(constraints, Mapping):
+        raise checks.WrongTypeError(f"constraints must be a mapping of feature names to target means, got "
+                                    f"{type(constraints).__name__} {constraints!r}")
     if not constraints:
         raise ValueError("give at least one constraint, e.g. {'x': 1.0}")
+    if features is not None and (not isinstance(features, Mapping) or not all(map(callable, features.values()))):
+        raise checks.WrongTypeError(f"features must be a mapping of names to functions f(x), got {features!r}")
     known = {**FEATURES, **(features or {})}
     unknown = [name for name in constraints if name not in known]
     if unknown:
@@ -289,7 +331,7 @@ def max_entropy(
     names = list(constraints)
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.stack([np.broadcast_to(np.asarray(known[k](x), dtype=np.float64), x.shape) for k in names])
-    targets = np.array([float(constraints[k]) for k in names])
+    targets = np.array([checks.real(f"the target of {k!r}", constraints[k]) for k in names])
     for k, name in enumerate(names):
         if not np.all(np.isfinite(f[k])):
             raise ValueError(f"feature {name!r} is not finite on the whole grid (e.g. 'log x' needs x > 0)")
@@ -360,8 +402,8 @@ def survival_function(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Returns ``(x_sorted, survival)``, both shape ``(n,)``; ``survival`` falls from 1 to ``1/n``.
     """
-    samples = np.asarray(samples, dtype=np.float64).ravel()
-    if samples.size == 0 or not np.all(np.isfinite(samples)):
+    samples = checks.finite_array("samples", samples, dtype=np.float64).ravel()
+    if samples.size == 0:
         raise ValueError(f"samples must be a non-empty array of finite values, got {samples.size} values")
     x = np.sort(samples)
     return x, 1.0 - np.arange(len(x)) / len(x)
@@ -374,9 +416,8 @@ def hill_tail_index(samples: np.ndarray, k: int) -> float:
     order. Needs finite samples, positive tail samples, ``1 <= k < n`` and a tail that is not flat (the ``k + 1``
     largest samples not all equal, which would give an infinite index).
     """
-    samples = checks.finite_array("samples", np.asarray(samples, dtype=np.float64).ravel())
-    if not isinstance(k, (int, np.integer)) or not 1 <= k < samples.size:
-        raise ValueError(f"k must be an integer with 1 <= k < number of samples ({samples.size}), got {k!r}")
+    samples = checks.finite_array("samples", samples, dtype=np.float64).ravel()
+    k = checks.integer("k (with 1 <= k < number of samples)", k, 1, samples.size - 1)
     top = np.sort(samples)[::-1][: k + 1]
     if top[k] <= 0:
         raise ValueError(f"the {k + 1} largest samples must be positive for a power-law tail, smallest is {top[k]}")
@@ -389,9 +430,8 @@ def hill_tail_index(samples: np.ndarray, k: int) -> float:
 def block_maxima(samples: np.ndarray, block_size: int) -> np.ndarray:
     """Maximum of each consecutive block of ``block_size`` samples, shape ``(len(samples) // block_size,)``
     (a trailing partial block is dropped)."""
-    samples = checks.finite_array("samples", np.asarray(samples, dtype=np.float64).ravel())
-    if not isinstance(block_size, (int, np.integer)) or block_size < 1:
-        raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
+    samples = checks.finite_array("samples", samples, dtype=np.float64).ravel()
+    block_size = checks.integer("block_size", block_size, 1)
     n_blocks = samples.size // block_size
     if n_blocks < 1:
         raise ValueError(f"need at least one full block: {samples.size} samples < block_size {block_size}")
@@ -441,8 +481,9 @@ def fit_extreme_value(maxima: np.ndarray, alpha: float = 0.05) -> ExtremeValueFi
     values or where one value makes up more than half of them (e.g. nine equal values and one huge one), so
     those raise ValueError instead of yielding a confident but meaningless family.
     """
-    maxima = np.asarray(maxima, dtype=np.float64).ravel()
-    if maxima.size < 10 or not np.all(np.isfinite(maxima)):
+    maxima = checks.finite_array("maxima", maxima, dtype=np.float64).ravel()
+    alpha = checks.real("alpha", alpha, 0, 1, open_low=True)
+    if maxima.size < 10:
         raise ValueError(f"need at least 10 finite maxima to fit an extreme-value law, got {maxima.size}")
     if np.ptp(maxima) == 0:
         raise ValueError("all maxima are equal: there is no spread to fit")

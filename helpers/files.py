@@ -1,8 +1,9 @@
 """Safe file writing: atomic writes, atomic publication of a pair of files, and checksums.
 
 A reader of a path written here always finds either the complete old content or the complete new content,
-never a half-written file; a failed write leaves no temporary file behind and reports the original error.
-This module is a leaf: it imports nothing else from ``helpers``.
+never a half-written file. The save rule of the package: no writer replaces an existing file unless asked
+(``overwrite=True``), and a failed save leaves neither a temporary nor a backup beside the target and reports the
+original error. This module imports only :mod:`helpers.checks`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from helpers import checks
+
+__all__ = ["sha256_of", "temporary_path", "check_overwrite", "atomic_write", "previous_copy", "publish_pair"]
 
 
 def sha256_of(path: str | Path) -> str:
     """SHA-256 hex digest of a file's bytes (read in chunks by :func:`hashlib.file_digest`)."""
+    path = checks.file_path("path", path, must_exist=True)
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
@@ -36,7 +41,7 @@ def _remove_quietly(path: str | Path) -> None:
 
 def temporary_path(target: str | Path) -> Path:
     """A new, empty, hidden file in ``target``'s folder with ``target``'s suffix (mode 0666 less the umask)."""
-    target = Path(target)
+    target = checks.file_path("target", target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
     os.close(fd)
@@ -44,11 +49,20 @@ def temporary_path(target: str | Path) -> Path:
     return Path(tmp)
 
 
-def check_overwrite(paths: Sequence[str | Path], overwrite: bool, hint: str = "pass overwrite=True") -> None:
-    """Raise :class:`FileExistsError` if any of ``paths`` exists and ``overwrite`` is false.
+def check_overwrite(paths: Sequence[str | Path] | str | Path, overwrite: bool, hint: str = "pass overwrite=True") -> None:
+    """Raise :class:`FileExistsError` if any of ``paths`` (one path or a sequence of them) exists and
+    ``overwrite`` is false.
 
     ``hint`` says how the caller's user allows replacing (a keyword for code, a checkbox for a widget).
     """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if isinstance(paths, bytes) or not isinstance(paths, Sequence) or not paths:
+        raise checks.WrongTypeError(f"paths must be a path or a non-empty sequence of paths, got "
+                                    f"{type(paths).__name__} {paths!r}")
+    paths = [checks.file_path("each of paths", p) for p in paths]
+    overwrite = checks.flag("overwrite", overwrite)
+    checks.string("hint", hint)
     existing = [str(p) for p in paths if Path(p).exists()]
     if existing and not overwrite:
         raise FileExistsError(f"{', '.join(existing)} already exists; {hint} to replace it")
@@ -61,7 +75,9 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], overwrite: boo
     Raises :class:`FileExistsError` if ``path`` exists and ``overwrite`` is false (``hint`` tells the user how
     to allow it). On any failure the temporary file is removed and the original error propagates.
     """
-    path = Path(path)
+    path = checks.file_path("path", path)
+    if not callable(write):
+        raise checks.WrongTypeError(f"write must be a function of the temporary path, got {type(write).__name__}")
     check_overwrite([path], overwrite, hint)
     tmp = temporary_path(path)
     try:
@@ -74,7 +90,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], overwrite: boo
 
 def previous_copy(path: str | Path) -> Path:
     """Where :func:`publish_pair` keeps the previous version of ``path`` while a new pair is published."""
-    path = Path(path)
+    path = checks.file_path("path", path)
     return path.with_name(f".{path.stem}.previous{path.suffix}")
 
 
@@ -85,12 +101,14 @@ def publish_pair(first: tuple[Path, Path], second: tuple[Path, Path]) -> None:
     :func:`previous_copy` (a hard link, or a copy where links are not possible) until both renames are done;
     if the second rename fails, the old first file is put back. A reader that finds the new first file beside
     the old second file (the process was killed between the two renames) can recover the old pair from the
-    previous copy. Temporaries never outlive this call; the original error propagates.
+    previous copy. Temporaries never outlive this call, and neither does the backup after a failure that left the
+    old first file in place; the original error propagates.
     """
-    (tmp_first, first_path), (tmp_second, second_path) = first, second
+    (tmp_first, first_path), (tmp_second, second_path) = (_pair("first", first), _pair("second", second))
     backup = previous_copy(first_path)
     _remove_quietly(backup)
     had_first = first_path.exists()
+    keep_backup = False  # only where restoring the old first file failed: then the backup is its one copy
     try:
         if had_first:
             try:
@@ -104,12 +122,22 @@ def publish_pair(first: tuple[Path, Path], second: tuple[Path, Path]) -> None:
             os.replace(tmp_second, second_path)
         except BaseException:
             if had_first:
-                with contextlib.suppress(OSError):
+                try:
                     os.replace(backup, first_path)
+                except OSError:
+                    keep_backup = True
             else:
                 _remove_quietly(first_path)
             raise
     finally:
         for leftover in (tmp_first, tmp_second):
             _remove_quietly(leftover)
-    _remove_quietly(backup)
+        if not keep_backup:
+            _remove_quietly(backup)
+
+
+def _pair(name: str, value) -> tuple[Path, Path]:
+    """``value`` as ``(temporary, target)`` paths."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise checks.WrongTypeError(f"{name} must be a pair (temporary, target) of paths, got {value!r}")
+    return checks.file_path(f"{name}'s temporary", value[0]), checks.file_path(f"{name}'s target", value[1])

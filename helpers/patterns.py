@@ -22,34 +22,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers import checks
+
+__all__ = [
+    "Shift", "pattern_shift", "radial_power_spectrum", "dominant_wavelength", "mean_wavelength", "CopiesFit",
+    "fit_copies", "phase_randomized",
+]
+
 MIN_SIZE = 4
 """The smallest image side (pixels) the functions accept."""
+MAX_SIZE = 4_096
+"""The largest image side (pixels): FFTs of larger images (zero-padded by ``oversample``) exhaust memory."""
+MAX_OVERSAMPLE = 64
+"""The largest zero-padding factor of the spectra (a finer frequency grid; beyond 64 only memory grows)."""
+MAX_ANGLES = 3_600
+"""The most rotations :func:`fit_copies` tries (one per tenth of a degree)."""
 
 
 # ------------------------------------------------------------------------------------------------- checks
 
 
 def _numbers(name: str, x) -> np.ndarray:
-    """``x`` as a float64 array; TypeError unless it holds real numbers, ValueError if any is NaN or infinite."""
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__} {x!r}")
-    try:
-        array = np.asarray(x)
-    except (TypeError, ValueError) as error:  # ragged nested lists
-        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}: {error}") from None
-    real = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
-    if array.dtype == np.bool_ or not real:
-        raise TypeError(f"{name} must hold real numbers (integer or float dtype), got dtype {array.dtype}")
-    array = array.astype(np.float64)
-    bad = ~np.isfinite(array)
-    if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name} must be finite; it holds {int(bad.sum())} NaN or infinite values, the first at "
-                         f"index {first}")
-    return array
+    """``x`` as a float64 array (:func:`helpers.checks.finite_array`: finite real numbers only)."""
+    return checks.finite_array(name, x, dtype=np.float64)
 
 
 def _check_size(name: str, height: int, width: int) -> None:
+    if height > MAX_SIZE or width > MAX_SIZE:
+        raise ValueError(f"{name} must be at most {MAX_SIZE}x{MAX_SIZE} pixels (patterns.MAX_SIZE; larger FFTs "
+                         f"exhaust memory), got {height}x{width}")
     if height < MIN_SIZE or width < MIN_SIZE:
         raise ValueError(f"{name} must be at least {MIN_SIZE}x{MIN_SIZE} pixels, got {height}x{width}"
                          + (" (a single image with a channel axis? pass image[..., 0])" if width == 1 else ""))
@@ -87,9 +88,7 @@ def _batch(name: str, x) -> tuple[np.ndarray, bool]:
 
 
 def _integer(name: str, value, low: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return checks.integer(name, value, low)
 
 
 def _non_constant(name: str, image: np.ndarray, index: int | None = None) -> np.ndarray:
@@ -184,8 +183,8 @@ def radial_power_spectrum(
         frequency) and the power per ring (squared image units).
     """
     x = _image("image", image)
-    oversample = _integer("oversample", oversample, 1)
-    return _radial_power(_non_constant("image", x), oversample, bool(window), _check_per_ring(per_ring))
+    oversample = checks.size("oversample", oversample, MAX_OVERSAMPLE, "patterns.MAX_OVERSAMPLE")
+    return _radial_power(_non_constant("image", x), oversample, checks.flag("window", window), _check_per_ring(per_ring))
 
 
 def _radial_power(centred: np.ndarray, oversample: int, window: bool, per_ring: str) -> tuple[np.ndarray, np.ndarray]:
@@ -207,9 +206,9 @@ def _radial_power(centred: np.ndarray, oversample: int, window: bool, per_ring: 
 def _spectra(images, oversample: int, window: bool, per_ring: str):
     """Checked batch, whether it was one image, and an iterator of (frequencies, power) per image."""
     batch, single = _batch("images", images)
-    oversample = _integer("oversample", oversample, 1)
+    oversample = checks.size("oversample", oversample, MAX_OVERSAMPLE, "patterns.MAX_OVERSAMPLE")
     per_ring = _check_per_ring(per_ring)
-    spectra = [_radial_power(_non_constant("images", image, None if single else i), oversample, bool(window),
+    spectra = [_radial_power(_non_constant("images", image, None if single else i), oversample, checks.flag("window", window),
                              per_ring) for i, image in enumerate(batch)]
     return batch, single, spectra
 
@@ -313,19 +312,16 @@ def fit_copies(
 
     y = _image("target", target)
     part = _image("sub_pattern", sub_pattern)
-    n_copies = _integer("n_copies", n_copies, 1)
+    n_copies = checks.size("n_copies", n_copies, y.size, "one copy per pixel of the target at most")
     if isinstance(angles, (str, bytes)):
         raise TypeError(f"angles must be a sequence of numbers (degrees), got {angles!r}")
     angle_list = _numbers("angles", list(angles) if not np.isscalar(angles) else [angles]).reshape(-1)
     if len(angle_list) == 0:
         raise ValueError("angles is empty; give at least one rotation in degrees, e.g. (0,)")
+    checks.size("the number of angles", len(angle_list), MAX_ANGLES, "patterns.MAX_ANGLES, one per tenth of a degree")
     if max_shift is not None:
-        max_shift = float(_numbers("max_shift", max_shift))
-        if max_shift < 0:
-            raise ValueError(f"max_shift must be >= 0 pixels or None, got {max_shift}")
-    min_overlap = float(_numbers("min_overlap", min_overlap))
-    if not 0 < min_overlap <= 1:
-        raise ValueError(f"min_overlap must lie in (0, 1], got {min_overlap}")
+        max_shift = checks.real("max_shift (pixels)", max_shift, 0)
+    min_overlap = checks.real("min_overlap", min_overlap, 0, 1, open_low=True)
     if part.shape[0] > 2 * y.shape[0] or part.shape[1] > 2 * y.shape[1]:
         raise ValueError(f"sub_pattern {part.shape} is more than twice as large as target {y.shape}")
     y_centred = _non_constant("target", y)

@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 import sys
 
+from helpers import checks
+
+__all__ = ["PROGRESS_ENV", "enabled", "bar", "keras_callback"]
+
 PROGRESS_ENV = "MNIST_OIP_PROGRESS"
 """Set to 0 to switch every bar off, to 1 to force bars on (e.g. in a log)."""
 
@@ -18,9 +22,7 @@ PROGRESS_ENV = "MNIST_OIP_PROGRESS"
 def enabled(requested: bool | None = None) -> bool:
     """Whether to show a bar: ``requested`` if given, else the environment switch, else a kernel or a terminal."""
     if requested is not None:
-        if not isinstance(requested, bool):
-            raise TypeError(f"progress must be True, False or None (automatic), got {requested!r}")
-        return requested
+        return checks.flag("progress", requested, allow_none=True)
     switch = os.environ.get(PROGRESS_ENV, "").strip().lower()
     if switch in ("0", "false", "no", "off"):
         return False
@@ -36,6 +38,9 @@ def bar(total: int, desc: str, unit: str = "step", progress: bool | None = None)
     """
     from tqdm import tqdm
 
+    total = checks.integer("total", total, 0)
+    checks.string("desc", desc, allow_empty=True)
+    checks.string("unit", unit)
     return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, disable=not enabled(progress),
                 dynamic_ncols=True, mininterval=0.5)
 
@@ -43,6 +48,10 @@ def bar(total: int, desc: str, unit: str = "step", progress: bool | None = None)
 def keras_callback(epochs: int, steps_per_epoch: int, progress: bool | None = None):
     """A Keras callback that shows one bar over all training batches (epoch k of n in its description)."""
     import keras
+
+    epochs = checks.integer("epochs", epochs, 1)
+    steps_per_epoch = checks.integer("steps_per_epoch", steps_per_epoch, 1)
+    enabled(progress)
 
     class TrainingBar(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):

@@ -46,6 +46,8 @@ CONTINUATION = re.compile(r"^To enable the following instructions: .*rebuild Ten
 
 SHOW_ALL_ENV = "TF_CPP_MIN_LOG_LEVEL"
 
+__all__ = ["filter_startup_text", "Captured", "capture_fd2", "startup_lines_filtered", "install", "uninstall"]
+
 
 def _matches(rule: tuple[str, re.Pattern[str]], source: str, message: str) -> bool:
     return rule[0] in ("*", source) and bool(rule[1].search(message))
@@ -56,7 +58,9 @@ def filter_startup_text(text: str) -> str:
 
     The ``cuInit`` failure counts as benign only when the same text says that no CUDA driver was found.
     """
-    lines = text.splitlines()
+    from helpers import checks
+
+    lines = checks.string("text", text, allow_empty=True).splitlines()
     records = [LOG_LINE.match(line) for line in lines]
     no_driver = any(m and _matches(BENIGN[1], m["source"], m["message"]) for m in records)
     kept = []
