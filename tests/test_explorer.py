@@ -347,3 +347,33 @@ def test_new_option_widgets_flow_into_the_settings_and_the_run(toy):
     ui.run_button.click()
     assert "jitter of 6 pixels is too large for 12x12 images; valid: 0..5" in ui.status.value
     assert ui.result is kept and not ui.run_button.disabled
+
+
+def _colour_result(image: np.ndarray) -> oip.OIPResult:
+    """A finished one-image result of a colour model, built by hand (the figure needs no model)."""
+    start = np.random.default_rng(1).normal(size=(1, 6, 6, 3)).astype(np.float32)
+    return oip.OIPResult(layer_name="conv", map_indices=np.array([2]), node=None, images=image[np.newaxis],
+                         initial=start, losses=np.array([[0.1], [0.5], [0.9]], np.float32),
+                         converged_at=np.array([-1]), steps_run=2)
+
+
+def test_a_colour_pattern_is_shown_stretched_to_the_display_range_without_a_colour_bar():
+    image = np.random.default_rng(0).normal(size=(6, 6, 3)).astype(np.float32)
+    fig = explorer.result_figure(_colour_result(image))
+    assert len(fig.axes) == 4  # RGB panels have no colour bar
+    shown = fig.axes[1].images[0].get_array()
+    assert shown.shape == (6, 6, 3)
+    np.testing.assert_allclose(shown, (image - image.min()) / (image.max() - image.min()), rtol=1e-5, atol=1e-6)
+    flat = explorer.result_figure(_colour_result(np.full((6, 6, 3), 2.5, np.float32)))
+    np.testing.assert_array_equal(flat.axes[1].images[0].get_array(), np.zeros((6, 6, 3)))  # constant: black
+    pixels = explorer.result_figure(_colour_result(image), standardizer=Standardizer(33.3, 78.6))
+    np.testing.assert_allclose(pixels.axes[1].images[0].get_array(), shown, rtol=1e-4, atol=1e-5)  # same stretch
+
+
+def test_segment_ends_by_hand():
+    # doubling from 8 (the first multiple of 4 from 8) below 600, then every 4 * ceil(600 / 12 / 4) = 52 steps
+    assert explorer.segment_ends(600) == [8, 16, 32, 52, 64, 104, 128, 156, 208, 256, 260, 312, 364, 416, 468, 512,
+                                          520, 572, 600]
+    # damping every 3: doubling from 9; 5 updates: every 3 * ceil(100 / 5 / 3) = 21 steps
+    assert explorer.segment_ends(100, damping_every=3, n_updates=5) == [9, 18, 21, 36, 42, 63, 72, 84, 100]
+    assert explorer.segment_ends(40, damping_every=1, n_updates=40) == list(range(1, 41))  # a report per step
