@@ -374,3 +374,15 @@ def test_rank_correlation_accepts_flat_attributions_of_shape_n_by_features():
     a = np.arange(12, dtype=float).reshape(2, 6)
     result = AT.rank_correlation(a, a[:, ::-1].copy(), absolute=False)
     np.testing.assert_allclose(result, [-1.0, -1.0])
+
+
+def test_every_weight_of_the_randomized_copy_gets_its_own_seed():
+    """Two layers of the same shape must not be re-initialized alike: each variable draws with its own seed."""
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(4, name="twin_a")(inputs)
+    x = keras.layers.Dense(4, name="twin_b")(x)
+    twins = keras.Model(inputs, keras.layers.Dense(2, name="out")(x))
+    rough = AT.randomized_copy(twins, seed=3)
+    a, b = (rough.get_layer(name).get_weights()[0] for name in ("twin_a", "twin_b"))
+    assert not np.allclose(a, b)
+    assert np.abs(a).max() <= np.sqrt(6 / 8) + 1e-6  # still Glorot-uniform: limit sqrt(6 / (fan_in + fan_out))
