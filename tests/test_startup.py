@@ -54,6 +54,33 @@ def test_capture_fd2_catches_what_c_code_writes():
     os.write(2, b"")  # descriptor 2 is usable again
 
 
+def test_capture_fd2_restores_descriptor_2_also_after_an_error():
+    before = os.fstat(2)
+    with pytest.raises(RuntimeError, match="inside"):
+        with startup.capture_fd2() as captured:
+            os.write(2, b"partial\n")
+            raise RuntimeError("inside")
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)  # the original descriptor is back
+    assert captured.text == "partial\n"
+
+
+def test_install_hooks_the_first_import_only_once_and_never_after_tensorflow(monkeypatch):
+    import tensorflow  # noqa: F401
+
+    hooks = [f for f in sys.meta_path if isinstance(f, startup._QuietFinder)]
+    assert not hooks and startup.install() is False  # TensorFlow is imported already: nothing to hook
+    assert not any(isinstance(f, startup._QuietFinder) for f in sys.meta_path)
+    monkeypatch.delitem(sys.modules, "tensorflow")  # as before the first import
+    try:
+        assert startup.install() is True and isinstance(sys.meta_path[0], startup._QuietFinder)
+        assert startup.install() is False  # one hook is enough
+        assert sum(isinstance(f, startup._QuietFinder) for f in sys.meta_path) == 1
+    finally:
+        startup.uninstall()
+    assert not any(isinstance(f, startup._QuietFinder) for f in sys.meta_path)
+
+
 # ------------------------------------------------------------------------------ the import hook, end to end
 
 
