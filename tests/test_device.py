@@ -1,5 +1,7 @@
 """helpers.device on a machine with or without a GPU."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -113,3 +115,33 @@ def test_zero_threads_means_the_default_and_inter_op_requests_are_reported_too()
     tf.constant(1.0) + 1.0
     info = device.setup_device("auto", intra_op_threads=0, inter_op_threads=5)  # 0 is valid: TensorFlow's default
     assert [note.split(":")[0] for note in info.notes] == ["intra-op threads not applied", "inter-op threads not applied"]
+
+
+def test_cpu_flags_parse_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx512_bf16 amx_bf16\n"
+                       "bugs\t\t: spectre_v1\n\nprocessor\t: 1\nflags\t\t: fpu\n", encoding="utf-8")
+    assert device.cpu_flags(str(cpuinfo)) == {"fpu", "sse2", "avx512_bf16", "amx_bf16"}
+    no_flags = tmp_path / "no_flags"
+    no_flags.write_text("processor\t: 0\nfeatures\t: fp asimd\n", encoding="utf-8")  # e.g. ARM
+    assert device.cpu_flags(str(no_flags)) == set()
+    assert device.cpu_flags(str(tmp_path / "missing")) == set()
+
+
+def test_bfloat16_native_reads_the_cpu_flags_and_the_gpu(monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    for flags, expected in (({"avx512_bf16"}, True), ({"amx_bf16", "fpu"}, True), ({"avx512f", "avx2"}, False),
+                            (set(), False)):
+        monkeypatch.setattr(device, "cpu_flags", lambda flags=flags: flags)
+        assert device.bfloat16_native() is expected, flags
+    gpu = SimpleNamespace(name="/physical_device:GPU:0", device_type="GPU")
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [gpu])
+    for capability, expected in (((8, 0), True), ((9, 0), True), ((7, 5), False)):
+        monkeypatch.setattr(tf.config.experimental, "get_device_details",
+                            lambda g, capability=capability: {"compute_capability": capability})
+        assert device.bfloat16_native() is expected, capability
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda g: {})  # no capability reported
+    monkeypatch.setattr(device, "cpu_flags", lambda: set())
+    assert device.bfloat16_native() is False

@@ -574,7 +574,6 @@ def test_the_memory_limit_is_exact(toy):
 
 from types import SimpleNamespace  # noqa: E402
 
-from helpers import device  # noqa: E402
 from helpers import objectives as O  # noqa: E402
 
 
@@ -1003,33 +1002,6 @@ def test_precision_auto_runs(toy, monkeypatch):
     single = oip.run_oip(model, "deep", [0, 1], x0=x0, n_steps=10, early_stop=False)
     np.testing.assert_array_equal(auto.images, single.images)  # auto chose float32 here
     assert auto.settings.precision == "auto"
-
-
-def test_cpu_flags_parse_cpuinfo(tmp_path):
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx512_bf16 amx_bf16\n"
-                       "bugs\t\t: spectre_v1\n\nprocessor\t: 1\nflags\t\t: fpu\n", encoding="utf-8")
-    assert device.cpu_flags(str(cpuinfo)) == {"fpu", "sse2", "avx512_bf16", "amx_bf16"}
-    no_flags = tmp_path / "no_flags"
-    no_flags.write_text("processor\t: 0\nfeatures\t: fp asimd\n", encoding="utf-8")  # e.g. ARM
-    assert device.cpu_flags(str(no_flags)) == set()
-    assert device.cpu_flags(str(tmp_path / "missing")) == set()
-
-
-def test_bfloat16_native_reads_the_cpu_flags_and_the_gpu(monkeypatch):
-    import tensorflow as tf
-
-    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
-    for flags, expected in (({"avx512_bf16"}, True), ({"amx_bf16", "fpu"}, True), ({"avx512f", "avx2"}, False),
-                            (set(), False)):
-        monkeypatch.setattr(device, "cpu_flags", lambda flags=flags: flags)
-        assert device.bfloat16_native() is expected, flags
-    gpu = SimpleNamespace(name="/physical_device:GPU:0", device_type="GPU")
-    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [gpu])
-    for capability, expected in (((8, 0), True), ((9, 0), True), ((7, 5), False)):
-        monkeypatch.setattr(tf.config.experimental, "get_device_details",
-                            lambda g, capability=capability: {"compute_capability": capability})
-        assert device.bfloat16_native() is expected, capability
 
 
 # ------------------------------------------------------------------------------------------------ colour model
