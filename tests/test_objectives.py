@@ -339,3 +339,61 @@ def test_sums_evaluate_to_the_sums_of_their_terms(model, x):
     np.testing.assert_allclose(oip.evaluate(model, mixed, x), expected, rtol=1e-5, atol=1e-6)
     # the batch size does not change the values
     np.testing.assert_allclose(oip.evaluate(model, mixed, x, batch_size=4), expected, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------ layers and targets
+
+
+def test_layer_info_reads_the_maps_and_the_node_grid(model):
+    assert O.layer_info(model, "conv_a") == O.LayerInfo("conv_a", 4, (10, 10))
+    assert O.layer_info(model, "pool") == O.LayerInfo("pool", 4, (5, 5))
+    assert O.layer_info(model, "conv_b") == O.LayerInfo("conv_b", 3, (3, 3))
+    assert O.layer_info(model, "hidden") == O.LayerInfo("hidden", 5, ())
+
+
+def test_layers_that_cannot_be_targets_are_refused_with_the_valid_ones(model):
+    with pytest.raises(ValueError, match=r"layer 'flat' has output shape \(27,\) but is neither a dense layer nor a "
+                                         r"pooling of maps .*valid layers: conv_a, pool, conv_b, hidden, out$"):
+        O.layer_info(model, "flat")
+    with pytest.raises(ValueError, match=r"is the model's input, not computed from it"):
+        O.layer_info(model, model.layers[0].name)
+    inputs = keras.Input((4, 4))
+    sequence = keras.Model(inputs, keras.layers.Dense(2, name="d")(inputs))
+    with pytest.raises(ValueError, match=r"layer 'd' has output shape \(4, 2\); .*valid layers: none"):
+        O.layer_info(sequence, "d")
+    inputs = keras.Input((6, 6, 2))
+    maps = keras.layers.Conv2D(3, 3, name="c")(inputs)
+    units = keras.layers.Dropout(0.5, name="drop")(keras.layers.GlobalMaxPooling2D(name="gmp")(maps))
+    ok = keras.Model(inputs, keras.layers.Softmax(name="p")(units))
+    assert [O.layer_info(ok, name).n_maps for name in ("c", "gmp", "drop", "p")] == [3, 3, 3, 3]  # unit-wise, pooled
+
+
+def test_check_targets_returns_int32_indices_and_the_node():
+    conv, dense = O.LayerInfo("conv_b", 3, (3, 3)), O.LayerInfo("hidden", 5, ())
+    indices, node = O.check_targets(conv, [2, 0, 2])
+    assert indices.dtype == np.int32 and indices.tolist() == [2, 0, 2] and node is None
+    indices, node = O.check_targets(conv, np.int64(1), node=(2, 0))
+    assert indices.tolist() == [1] and node == (2, 0)
+    assert O.check_targets(dense, np.array([4, 0]))[0].tolist() == [4, 0]
+
+
+@pytest.mark.parametrize("info, map_indices, node, error, message", [
+    (O.LayerInfo("conv_b", 3, (3, 3)), [3], None, ValueError,
+     r"map_index 3 is out of range for layer 'conv_b' with 3 maps: valid 0\.\.2"),
+    (O.LayerInfo("conv_b", 3, (3, 3)), [0, -1], None, ValueError, r"map_index -1 is out of range"),
+    (O.LayerInfo("hidden", 5, ()), 5, None, ValueError, r"map_index 5 is out of range .* with 5 units: valid 0\.\.4"),
+    (O.LayerInfo("conv_b", 3, (3, 3)), [], None, ValueError, r"map_indices is empty; give at least one index of "
+                                                              r"layer 'conv_b' \(valid 0\.\.2\)"),
+    (O.LayerInfo("conv_b", 3, (3, 3)), [[0, 1]], None, ValueError, r"1-D sequence of indices \(valid 0\.\.2\), got "
+                                                                   r"shape \(1, 2\)"),
+    (O.LayerInfo("conv_b", 3, (3, 3)), [1.0], None, ValueError, r"map indices must be integers \(valid 0\.\.2\), got 1\.0"),
+    (O.LayerInfo("conv_b", 3, (3, 3)), "0", None, TypeError, r"map_indices must be one index or a 1-D sequence"),
+    (O.LayerInfo("conv_b", 3, (3, 3)), None, None, TypeError, r"map_indices must be one index or a 1-D sequence"),
+    (O.LayerInfo("hidden", 5, ()), [0], (0, 0), ValueError, r"layer 'hidden' is dense: it has no nodes"),
+    (O.LayerInfo("conv_b", 3, (3, 3)), [0], (3, 0), ValueError, r"node \(3, 0\) is outside the 3x3 maps of layer "
+                                                                r"'conv_b'"),
+    (("conv_b", 3, (3, 3)), [0], None, TypeError, r"info must be a LayerInfo"),
+])
+def test_check_targets_refuses_what_is_not_an_existing_map_or_node(info, map_indices, node, error, message):
+    with pytest.raises(error, match=message):
+        O.check_targets(info, map_indices, node)
