@@ -558,7 +558,7 @@ def run_mutants(mutants: list[Mutant], timeout: float, results_path: Path | None
     work = make_copy()
     check_copy_is_used(work)
     originals = {m.source_file: (work / m.source_file).read_text() for m in mutants}
-    results, orders, kills = [], {}, {}
+    results, orders, kills, limits = [], {}, {}, {}
     try:
         for i, mutant in enumerate(mutants, start=1):
             source_file = mutant.source_file
@@ -575,6 +575,7 @@ def run_mutants(mutants: list[Mutant], timeout: float, results_path: Path | None
                     print(f"baseline {' '.join(tests)}: the unmutated tests do not pass ({outcome}); its mutants are not "
                           f"run:\n{output[-3000:]}", flush=True)
                 else:
+                    limits[key] = min(timeout, max(60.0, 3 * seconds))  # a mutant that loops costs little
                     print(f"baseline {' '.join(tests)}{' -k ' + repr(k) if k else ''}: {len(orders[key])} tests pass "
                           f"in {seconds:.0f} s", flush=True)
             try:
@@ -587,7 +588,7 @@ def run_mutants(mutants: list[Mutant], timeout: float, results_path: Path | None
             order = sorted(orders[key], key=lambda t: -kills.get(t, 0))  # stable: fastest first among equals
             (work / source_file).write_text(mutated)
             try:
-                outcome, seconds, output = run_tests(work, order, None, timeout)
+                outcome, seconds, output = run_tests(work, order, None, limits[key])
             finally:
                 (work / source_file).write_text(originals[source_file])
             failed = [line.split()[1] for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
@@ -674,7 +675,8 @@ def main() -> None:
                         help="print the summary of these --results files (e.g. one run per module) and stop")
     parser.add_argument("--sample", type=int, default=0, help="a seeded random sample of this many mutants")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=300, help="seconds per mutant's test run")
+    parser.add_argument("--timeout", type=float, default=300,
+                        help="at most this many seconds per mutant's test run (less: 3x the module's baseline)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--breaks", action="store_true", help="apply the named breaks of the weak tests instead")
     parser.add_argument("--results", type=Path, default=None, help="write the outcomes as JSON to this file")
