@@ -155,6 +155,12 @@ def test_class_means_and_spread():
     np.testing.assert_allclose(mean[3], maps[3::10].mean(axis=0))
 
 
+def test_class_means_of_one_number_per_image():
+    mean, std = A.class_means(np.array([1.0, 3.0, 5.0, 6.0]), np.array([0, 0, 1, 1]), n_classes=2)
+    np.testing.assert_allclose(mean, [2.0, 5.5])
+    np.testing.assert_allclose(std, [1.0, 0.5])
+
+
 def test_class_means_errors():
     acts = np.zeros((4, 2))
     with pytest.raises(ValueError, match=r"labels \(n,\).*\(4, 2\) and \(3,\)"):
