@@ -22,6 +22,18 @@ import numpy as np
 
 from helpers import checks
 
+__all__ = [
+    "layer_names", "check_layer_name", "check_input_shape", "activation_model", "clear_cache", "check_batch_size",
+    "as_model_input", "extract_many", "extract", "class_means", "cross_similarity", "similarity_matrix",
+    "nearest_class_mean_accuracy", "paired_cosine", "mean_pairwise_cosine", "profile_correlation",
+    "pattern_correlation", "top_examples", "firing_fraction", "receptive_field", "top_patches",
+]
+
+MAX_BATCH = 2**16
+"""The largest ``batch_size`` (images per forward pass) accepted: larger batches only need more memory."""
+MAX_CLASSES = 100_000
+"""The most classes :func:`class_means` averages over (one mean and std per class are kept in memory)."""
+
 VALID_METRICS = ("cosine", "correlation")
 NEAREST_MEAN_METRICS = (*VALID_METRICS, "euclidean")
 
@@ -34,13 +46,13 @@ _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 def layer_names(model) -> list[str]:
     """Names of all layers of ``model``, input layer included, in graph order."""
-    return [layer.name for layer in model.layers]
+    return [layer.name for layer in checks.keras_model("model", model).layers]
 
 
 def check_layer_name(model, layer_name: str):
     """Return the layer called ``layer_name``; raise ValueError listing the valid names if there is none."""
-    if not isinstance(layer_name, str):
-        raise ValueError(f"layer_name must be a string, got {type(layer_name).__name__} {layer_name!r}")
+    checks.keras_model("model", model)
+    checks.string("layer_name", layer_name)
     for layer in model.layers:
         if layer.name == layer_name:
             return layer
@@ -58,9 +70,12 @@ def _format_shape(shape: tuple) -> str:
     return "(n, " + ", ".join("any" if d is None else str(d) for d in shape) + ")"
 
 
-def check_input_shape(model, x: np.ndarray) -> None:
-    """Raise ValueError unless ``x`` is a batch the model accepts, e.g. ``(n, 28, 28, 1)``; the message names it."""
-    expected = _expected_shape(model)
+def check_input_shape(model, x: np.ndarray, name: str = "x") -> None:
+    """Raise ValueError unless ``x`` is a batch the model accepts, e.g. ``(n, 28, 28, 1)``; the message names it
+    (``name``: the argument's name)."""
+    expected = _expected_shape(checks.keras_model("model", model))
+    if x is None or isinstance(x, (str, bytes)):
+        raise checks.WrongTypeError(f"{name} must be a batch of images (an array), got {type(x).__name__} {x!r}")
     shape = tuple(np.shape(x))
     fits = len(shape) == len(expected) + 1 and all(e is None or e == s for e, s in zip(expected, shape[1:]))
     if fits:
@@ -70,7 +85,7 @@ def check_input_shape(model, x: np.ndarray) -> None:
         hint = " (a single image? add a batch axis: x[np.newaxis])"
     elif len(expected) >= 1 and expected[-1] == 1 and shape[1:] == tuple(expected[:-1]):
         hint = " (add the channel axis: x[..., np.newaxis])"
-    raise ValueError(f"model {model.name!r} expects images of shape {_format_shape(expected)}, got {shape}{hint}")
+    raise ValueError(f"{name}: model {model.name!r} expects images of shape {_format_shape(expected)}, got {shape}{hint}")
 
 
 # ---------------------------------------------------------------------------------------------- sub-models
@@ -121,7 +136,7 @@ def activation_model(model, layer_names: str | Sequence[str], pre_activation: bo
     import keras
 
     single = isinstance(layer_names, str)
-    names = (layer_names,) if single else tuple(layer_names)
+    names = (layer_names,) if single else tuple(checks.strings("layer_names", layer_names))
     if not names:
         raise ValueError("layer_names is empty; give at least one layer name")
     layers = [check_layer_name(model, name) for name in names]
@@ -129,7 +144,9 @@ def activation_model(model, layer_names: str | Sequence[str], pre_activation: bo
     if isinstance(pre_activation, (bool, np.bool_)):
         flags = (bool(pre_activation),) * len(names)
     else:
-        flags = tuple(bool(flag) for flag in pre_activation)
+        if isinstance(pre_activation, str) or not isinstance(pre_activation, (Sequence, np.ndarray)):
+            checks.flag("pre_activation", pre_activation)  # raises: neither a flag nor one flag per name
+        flags = tuple(checks.flag("each pre_activation flag", flag) for flag in pre_activation)
         if len(flags) != len(names):
             raise ValueError(f"got {len(flags)} pre_activation flags for {len(names)} layer names")
     key = (names, single, flags if len(set(flags)) > 1 else flags[0])
@@ -184,10 +201,10 @@ def _forward_function(sub):
     return fn
 
 
-def check_batch_size(batch_size: int) -> None:
-    """Raise ValueError unless ``batch_size`` is a positive integer."""
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+def check_batch_size(batch_size: int) -> int:
+    """``batch_size`` as an int; raises ValueError unless it is an integer in 1..:data:`MAX_BATCH`."""
+    return checks.size("batch_size", batch_size, MAX_BATCH, "images per forward pass; larger batches only need "
+                       "more memory")
 
 
 def as_model_input(model, x: np.ndarray, name: str = "x") -> np.ndarray:
@@ -196,16 +213,17 @@ def as_model_input(model, x: np.ndarray, name: str = "x") -> np.ndarray:
     Refuses raw uint8 (or any integer) pixels for a float model and NaN or infinite values; ``name`` is the
     argument's name in the error message.
     """
+    check_input_shape(model, x, name)
     x = np.asarray(x)
-    check_input_shape(model, x)
+    if x.dtype == np.bool_ or x.dtype.kind in "cOUS":
+        checks.finite_array(name, x)  # raises, naming the dtype
     input_dtype = str(getattr(model.inputs[0], "dtype", "float32"))
     if "float" in input_dtype and not np.issubdtype(x.dtype, np.floating):
         raise ValueError(
             f"{name} has dtype {x.dtype}, but model {model.name!r} expects standardized float images "
             "(e.g. standardizer.apply(images_uint8))"
         )
-    checks.finite_array(name, x)
-    return x.astype(input_dtype, copy=False) if "float" in input_dtype else x
+    return checks.finite_array(name, x, dtype=input_dtype if "float" in input_dtype else None)
 
 
 def extract_many(
@@ -229,8 +247,9 @@ def extract_many(
     """
     if isinstance(layer_names, str):
         raise ValueError(f"layer_names must be a sequence of names, got the string {layer_names!r} (use extract())")
-    names = list(dict.fromkeys(layer_names))
-    check_batch_size(batch_size)
+    names = list(dict.fromkeys(checks.strings("layer_names", layer_names)))
+    batch_size = check_batch_size(batch_size)
+    checks.flag("verbose", verbose)
     sub = activation_model(model, names, pre_activation=pre_activation)
     x = as_model_input(model, x)
     n = len(x)
@@ -288,18 +307,11 @@ def class_means(activations: np.ndarray, labels: np.ndarray, n_classes: int = 10
 
     Returns ``(mean, std)``, each ``(n_classes, ...)`` (float64). Every class needs at least one example.
     """
-    activations = np.asarray(activations)
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or activations.ndim < 1 or len(labels) != len(activations):
-        raise ValueError(
-            f"need activations (n, ...) and labels (n,), got shapes {activations.shape} and {labels.shape}"
-        )
-    if n_classes < 1:
-        raise ValueError(f"n_classes must be >= 1, got {n_classes}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
-    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got {labels.min()}..{labels.max()}")
+    activations = checks.finite_array("activations", activations, allow_empty=False, max_abs=1e150)
+    n_classes = checks.size("n_classes", n_classes, MAX_CLASSES, "one mean and std per class are kept in memory")
+    if activations.ndim < 1:
+        raise ValueError(f"need activations (n, ...), got shape {activations.shape}")
+    labels = checks.labels("labels", labels, n_classes, count=len(activations), per="row of activations")
     counts = np.bincount(labels, minlength=n_classes)
     empty = np.flatnonzero(counts == 0)
     if len(empty):
@@ -315,7 +327,7 @@ def class_means(activations: np.ndarray, labels: np.ndarray, n_classes: int = 10
 
 def _flat_patterns(name: str, patterns, min_count: int = 1) -> np.ndarray:
     """``patterns`` ``(k, ...)`` as finite float64 rows ``(k, d)``; raises ValueError otherwise."""
-    patterns = checks.finite_array(name, np.asarray(patterns, dtype=np.float64))
+    patterns = checks.finite_array(name, patterns, dtype=np.float64, max_abs=1e150)
     if patterns.ndim < 2 or len(patterns) < min_count:
         raise ValueError(f"{name} must be k >= {min_count} patterns of shape (k, ...) with ndim >= 2, got shape "
                          f"{patterns.shape}")
@@ -323,8 +335,7 @@ def _flat_patterns(name: str, patterns, min_count: int = 1) -> np.ndarray:
 
 
 def _check_metric(metric: str, valid: Sequence[str] = VALID_METRICS) -> None:
-    if metric not in valid:
-        raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(valid)}")
+    checks.choice("metric", metric, valid)
 
 
 def cross_similarity(a: np.ndarray, b: np.ndarray, metric: str = "cosine") -> np.ndarray:
@@ -383,12 +394,12 @@ def nearest_class_mean_accuracy(
     _check_metric(metric, NEAREST_MEAN_METRICS)
     train = _flat_patterns("train_patterns", train_patterns)
     test = _flat_patterns("test_patterns", test_patterns)
-    test_labels = np.asarray(test_labels)
-    if test_labels.shape != (len(test),) or not np.issubdtype(test_labels.dtype, np.integer):
-        raise ValueError(f"test_labels must be integers, one per test pattern ({len(test)}), got dtype "
-                         f"{test_labels.dtype} and shape {test_labels.shape}")
-    train_labels = np.asarray(train_labels)
-    n_classes = int(train_labels.max()) + 1 if train_labels.size and np.issubdtype(train_labels.dtype, np.integer) else 1
+    test_labels = checks.labels("test_labels", test_labels, count=len(test), per="row of test_patterns")
+    train_labels = checks.labels("train_labels", train_labels, count=len(train), per="row of train_patterns")
+    if test.shape[1] != train.shape[1]:
+        raise ValueError(f"test_patterns and train_patterns must have patterns of the same size, got {test.shape[1]} "
+                         f"and {train.shape[1]} values")
+    n_classes = int(train_labels.max()) + 1 if train_labels.size else 1
     means, _ = class_means(train, train_labels, n_classes=n_classes)
     if metric == "euclidean":
         from sklearn.metrics.pairwise import euclidean_distances
@@ -440,8 +451,8 @@ def profile_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """
     a, b = _flat_patterns("a", a), _flat_patterns("b", b)
     if a.ndim != 2 or a.shape[1] != b.shape[1] or a.shape[1] < 2:
-        raise ValueError(f"need profiles (n_maps_a, n_items) and (n_maps_b, n_items) over the same n_items >= 2, "
-                         f"got shapes {a.shape} and {b.shape}")
+        raise ValueError(f"a and b must be profiles (n_maps_a, n_items) and (n_maps_b, n_items) over the same "
+                         f"n_items >= 2, got shapes {a.shape} and {b.shape}")
     correlation = cross_similarity(a, b, metric="correlation")
     return np.where(np.isnan(correlation), 0.0, correlation)
 
@@ -488,7 +499,7 @@ def top_examples(
         if len(shape) == 1:
             raise ValueError(f"layer {layer_name!r} is dense: it has no nodes (row, col); leave node=None")
         node = checks.node(node, (int(shape[0]), int(shape[1])), f"layer {layer_name!r}")
-    check_batch_size(batch_size)
+    batch_size = check_batch_size(batch_size)
     images = as_model_input(model, images, name="images")
     k = checks.integer("k", k, 1, len(images))
     values = np.empty(len(images), np.float64)
@@ -509,7 +520,8 @@ def firing_fraction(activations: np.ndarray, threshold: float = 0.0) -> np.ndarr
 
     Returns ``(maps,)`` in 0..1: 0 marks a map that is silent on all ``n`` images ("dead" on this data).
     """
-    activations = np.asarray(activations)
+    activations = checks.finite_array("activations", activations)
+    threshold = checks.real("threshold", threshold)
     if activations.ndim < 2 or len(activations) == 0:
         raise ValueError(f"need activations (n, ..., maps) with n >= 1, got shape {activations.shape}")
     per_image = activations.reshape(len(activations), -1, activations.shape[-1]).max(axis=1)  # (n, maps)

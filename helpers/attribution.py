@@ -10,7 +10,8 @@ pixels *moved* the class score. All methods differentiate one class score per im
     ig = integrated_gradients(model, x, y, baseline=black)  # (n, 28, 28, 1), sums to logit(x) - logit(black)
     rough = randomized_copy(model, seed=0)                  # same architecture, fresh weights (sanity check)
 
-``x`` are standardized images; ``class_indices`` give one class per image (or one int for all). Gradients run in
+``x`` are standardized images; ``class_indices`` give one class per image (or one int for all); ``target_layer``
+None (the default) means the model's logits, :func:`helpers.objectives.output_layer_name`. Gradients run in
 compiled, batched passes (cached per sub-model); memory beyond the result stays bounded by ``batch_size``.
 
 References: Simonyan et al. 2013 (saliency), Smilkov et al. 2017 (SmoothGrad), Selvaraju et al. 2017 (Grad-CAM),
@@ -24,13 +25,30 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from helpers import activations, checks
+from helpers import activations, checks, objectives
+
+__all__ = [
+    "class_scores", "saliency", "smoothgrad", "grad_cam", "integrated_gradients", "completeness_gap",
+    "randomized_copy", "rank_correlation",
+]
 
 DEFAULT_TARGET_LAYER = "Dense_2"
-"""The logits of the series' CNN (the Softmax is a separate layer)."""
+"""The logits of the series' CNN (the Softmax is a separate layer); what ``target_layer=None`` finds there."""
+MAX_SAMPLES = 10_000
+"""The most noisy copies per image :func:`smoothgrad` takes (each costs one gradient pass per image; the paper
+uses 50)."""
+MAX_PATH_STEPS = 10_000
+"""The most intervals :func:`integrated_gradients` takes (each costs one gradient pass per image)."""
+MAX_GRADIENTS = 10_000_000
+"""The most gradient evaluations (images x copies or path points) one call makes: about ten minutes on a CPU."""
 
 
 # ------------------------------------------------------------------------------------------------ checks
+
+
+def _target(model, target_layer: str | None) -> str:
+    """``target_layer``, or the model's logits layer for None."""
+    return objectives.output_layer_name(model) if target_layer is None else checks.string("target_layer", target_layer)
 
 
 def _score_units(model, target_layer: str) -> int:
@@ -48,7 +66,7 @@ def _score_units(model, target_layer: str) -> int:
 def _check_class_indices(model, target_layer: str, class_indices, n: int) -> np.ndarray:
     """One class per image as int32 ``(n,)``; a single int is used for every image."""
     n_units = _score_units(model, target_layer)
-    indices = np.asarray(class_indices)
+    indices = checks.finite_array("class_indices", class_indices)
     if indices.size and not np.issubdtype(indices.dtype, np.integer):
         raise ValueError(f"class_indices must be integers, got dtype {indices.dtype}")
     if indices.ndim == 0:
@@ -64,9 +82,15 @@ def _check_class_indices(model, target_layer: str, class_indices, n: int) -> np.
     return indices.astype(np.int32)
 
 
-def _prepare(model, x: np.ndarray, class_indices, target_layer: str, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _prepare(model, x: np.ndarray, class_indices, target_layer: str, batch_size: int,
+             copies: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Checked ``x`` and class indices; refuses work of more than :data:`MAX_GRADIENTS` gradient evaluations
+    (``copies`` per image)."""
     activations.check_batch_size(batch_size)
     x = activations.as_model_input(model, x)
+    if len(x) * copies > MAX_GRADIENTS:
+        raise ValueError(f"{len(x)} images x {copies} gradient passes each exceed the {MAX_GRADIENTS:,} gradient "
+                         "evaluations one call may make (about ten minutes on a CPU); split x into smaller batches")
     return x, _check_class_indices(model, target_layer, class_indices, len(x))
 
 
@@ -134,9 +158,10 @@ def _gradients(model, x: np.ndarray, indices: np.ndarray, target_layer: str, bat
     return grads, scores
 
 
-def class_scores(model, x: np.ndarray, class_indices: Sequence[int] | int, target_layer: str = DEFAULT_TARGET_LAYER,
+def class_scores(model, x: np.ndarray, class_indices: Sequence[int] | int, target_layer: str | None = None,
                  batch_size: int = 500) -> np.ndarray:
     """The score (logit) of each image's class, ``(n,)``, for standardized images ``x`` ``(n, 28, 28, 1)``."""
+    target_layer = _target(model, target_layer)
     x, indices = _prepare(model, x, class_indices, target_layer, batch_size)
     scores = activations.extract(model, x, target_layer, batch_size=batch_size)
     return scores[np.arange(len(x)), indices]
@@ -149,7 +174,7 @@ def saliency(
     model,
     x: np.ndarray,
     class_indices: Sequence[int] | int,
-    target_layer: str = DEFAULT_TARGET_LAYER,
+    target_layer: str | None = None,
     absolute: bool = False,
     batch_size: int = 500,
 ) -> np.ndarray:
@@ -158,12 +183,15 @@ def saliency(
     Args:
         x: standardized images ``(n, 28, 28, 1)`` (any size and channels the model accepts).
         class_indices: the class to explain, one per image ``(n,)`` or one int for all.
-        target_layer: the layer of class scores, ``(n, units)``; default the logits ``Dense_2``.
+        target_layer: the layer of class scores, ``(n, units)``; None (default): the model's logits
+            (:func:`helpers.objectives.output_layer_name`, ``Dense_2`` for the series' CNN).
         absolute: return ``|gradient|`` (the saliency map of the paper) instead of the signed gradient.
         batch_size: images per compiled gradient pass.
 
     Returns ``(n, *image_shape)`` float32, in score units per standardized pixel unit.
     """
+    target_layer = _target(model, target_layer)
+    absolute = checks.flag("absolute", absolute)
     x, indices = _prepare(model, x, class_indices, target_layer, batch_size)
     grads, _ = _gradients(model, x, indices, target_layer, batch_size)
     return np.abs(grads) if absolute else grads
@@ -176,7 +204,7 @@ def smoothgrad(
     n_samples: int = 50,
     noise_level: float = 0.15,
     seed: int = 0,
-    target_layer: str = DEFAULT_TARGET_LAYER,
+    target_layer: str | None = None,
     absolute: bool = False,
     batch_size: int = 500,
     verbose: bool = False,
@@ -193,9 +221,13 @@ def smoothgrad(
 
     Other arguments as in :func:`saliency`. Returns ``(n, *image_shape)`` float32.
     """
-    n_samples = checks.integer("n_samples", n_samples, 1)
-    noise_level = checks.real("noise_level", noise_level, 0)
-    x, indices = _prepare(model, x, class_indices, target_layer, batch_size)
+    n_samples = checks.size("n_samples", n_samples, MAX_SAMPLES, "attribution.MAX_SAMPLES; each copy costs a "
+                            "gradient pass per image, and the paper uses 50")
+    noise_level = checks.real("noise_level", noise_level, 0, 10)
+    seed = checks.integer("seed", seed, 0, 2**63 - 1)
+    target_layer = _target(model, target_layer)
+    absolute, verbose = checks.flag("absolute", absolute), checks.flag("verbose", verbose)
+    x, indices = _prepare(model, x, class_indices, target_layer, batch_size, copies=n_samples)
     n = len(x)
     start = time.perf_counter()
     axes = tuple(range(1, x.ndim))
@@ -220,7 +252,7 @@ def grad_cam(
     x: np.ndarray,
     class_indices: Sequence[int] | int,
     layer_name: str = "Conv2D_3",
-    target_layer: str = DEFAULT_TARGET_LAYER,
+    target_layer: str | None = None,
     upsample: bool = True,
     batch_size: int = 500,
 ) -> np.ndarray:
@@ -237,6 +269,8 @@ def grad_cam(
     """
     import keras
 
+    target_layer = _target(model, target_layer)
+    upsample = checks.flag("upsample", upsample)
     layer = activations.check_layer_name(model, layer_name)
     if len(layer.output.shape) != 4:
         raise ValueError(
@@ -264,7 +298,7 @@ def _baseline_batch(baseline, x: np.ndarray) -> np.ndarray:
     """The baseline as an array broadcastable to ``x``: None -> zeros, a number -> that constant, an image or batch."""
     if baseline is None:
         return np.zeros((1, *x.shape[1:]), np.float32)
-    b = checks.finite_array("baseline", np.asarray(baseline, dtype=np.float32))
+    b = checks.finite_array("baseline", baseline, dtype=np.float32)
     if b.ndim == 0:
         return np.full((1, *x.shape[1:]), b, np.float32)
     if b.shape == x.shape[1:]:
@@ -283,7 +317,7 @@ def integrated_gradients(
     class_indices: Sequence[int] | int,
     baseline: np.ndarray | float | None = None,
     n_steps: int = 64,
-    target_layer: str = DEFAULT_TARGET_LAYER,
+    target_layer: str | None = None,
     batch_size: int = 500,
     verbose: bool = False,
 ) -> np.ndarray:
@@ -301,8 +335,11 @@ def integrated_gradients(
 
     Other arguments as in :func:`saliency`. Returns ``(n, *image_shape)`` float32, in score units.
     """
-    n_steps = checks.integer("n_steps", n_steps, 1)
-    x, indices = _prepare(model, x, class_indices, target_layer, batch_size)
+    n_steps = checks.size("n_steps", n_steps, MAX_PATH_STEPS, "attribution.MAX_PATH_STEPS; each interval costs a "
+                          "gradient pass per image, and 50-300 suffice")
+    target_layer = _target(model, target_layer)
+    verbose = checks.flag("verbose", verbose)
+    x, indices = _prepare(model, x, class_indices, target_layer, batch_size, copies=n_steps + 1)
     base = _baseline_batch(baseline, x)
     start = time.perf_counter()
     alphas = np.linspace(0.0, 1.0, n_steps + 1, dtype=np.float32)
@@ -332,14 +369,15 @@ def completeness_gap(
     x: np.ndarray,
     class_indices: Sequence[int] | int,
     baseline: np.ndarray | float | None = None,
-    target_layer: str = DEFAULT_TARGET_LAYER,
+    target_layer: str | None = None,
 ) -> np.ndarray:
     """``sum(attributions) - (score(x) - score(baseline))`` per image, ``(n,)``; near 0 for integrated gradients.
 
     Use the same ``baseline`` and ``target_layer`` as for :func:`integrated_gradients`.
     """
+    target_layer = _target(model, target_layer)
     x = activations.as_model_input(model, x)
-    attributions = np.asarray(attributions)
+    attributions = checks.finite_array("attributions", attributions)
     if attributions.shape != x.shape:
         raise ValueError(f"attributions must have the shape of x {x.shape}, got {attributions.shape}")
     base = np.broadcast_to(_baseline_batch(baseline, x), x.shape)
@@ -379,6 +417,7 @@ def randomized_copy(model, from_layer: str | None = None, seed: int = 0):
     import keras
 
     names = activations.layer_names(model)
+    seed = checks.integer("seed", seed, 0, 2**63 - 1)
     first = 0 if from_layer is None else names.index(activations.check_layer_name(model, from_layer).name)
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
@@ -411,12 +450,17 @@ def rank_correlation(a: np.ndarray, b: np.ndarray, absolute: bool = True, mask: 
 
     from scipy.stats import ConstantInputWarning, spearmanr
 
-    a = checks.finite_array("a", np.asarray(a, np.float64))
-    b = checks.finite_array("b", np.asarray(b, np.float64))
+    a = checks.finite_array("a", a, dtype=np.float64)
+    b = checks.finite_array("b", b, dtype=np.float64)
+    absolute = checks.flag("absolute", absolute)
     if a.shape != b.shape or a.ndim < 2:
-        raise ValueError(f"need two attributions of the same shape (n, ...), got {a.shape} and {b.shape}")
-    if mask is not None and np.shape(mask) != a.shape:
-        raise ValueError(f"mask must have the shape of the attributions {a.shape}, got {np.shape(mask)}")
+        raise ValueError(f"a and b must be two attributions of the same shape (n, ...), got {a.shape} and {b.shape}")
+    if mask is not None:
+        mask = checks.finite_array("mask", mask, allow_bool=True)
+        if mask.dtype != np.bool_:
+            raise checks.WrongTypeError(f"mask must be a boolean array (True: rank this pixel), got dtype {mask.dtype}")
+        if mask.shape != a.shape:
+            raise ValueError(f"mask must have the shape of the attributions {a.shape}, got {mask.shape}")
     if absolute:
         a, b = np.abs(a), np.abs(b)
     a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)

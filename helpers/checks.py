@@ -161,17 +161,22 @@ def string(name: str, value, allow_empty: bool = False) -> str:
     return value
 
 
-def strings(name: str, value, count: int | None = None) -> list[str]:
+def strings(name: str, value, count: int | None = None, of: str | None = None) -> list[str]:
     """``value`` as a list of strings (a list or tuple, not one string that would be read letter by letter).
 
-    ``count``: the number of strings required (e.g. one title per image).
+    ``count``: the number of strings required (e.g. one title per image); ``of`` names what they belong to in
+    the message, e.g. ``"3 images"``.
     """
     if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
         raise WrongTypeError(f"{name} must be a list of strings{f' (one per item, {count})' if count else ''}, got "
                         f"{_shown(value)}")
     items = list(value)
     if count is not None and len(items) != count:
-        raise ValueError(f"got {len(items)} {name} for {count} items; give exactly one each")
+        raise ValueError(f"got {len(items)} {name} for {of or f'{count} items'}; give exactly one each")
+    wrong = [item for item in items if not isinstance(item, (str, numbers.Number, np.generic))]
+    if wrong:
+        raise WrongTypeError(f"{name} must be a list of strings (or numbers, shown as text), got an item "
+                             f"{type(wrong[0]).__name__} {wrong[0]!r}")
     return [str(item) for item in items]
 
 
@@ -179,14 +184,15 @@ _NUMBER_KINDS = "iuf"  # signed and unsigned integers, floats
 
 
 def finite_array(name: str, x, dtype=None, ndim: int | Sequence[int] | None = None, allow_bool: bool = False,
-                 allow_empty: bool = True) -> np.ndarray:
+                 allow_empty: bool = True, max_abs: float | None = None) -> np.ndarray:
     """``x`` as an array of finite real numbers, cast to ``dtype`` if given.
 
     Raises TypeError for anything that is not an array of real numbers: strings, objects, ``None``, complex
     numbers (whose imaginary part a cast would drop) and booleans (``allow_bool=False``: True would count as 1);
     ValueError for NaN or infinite values (the message says how many and where the first one is), for values that
-    overflow ``dtype`` (e.g. 1e300 as float32), for a number of axes other than ``ndim`` and, without
-    ``allow_empty``, for an empty array.
+    overflow ``dtype`` (e.g. 1e300 as float32) or exceed ``max_abs`` in magnitude (where squares or sums of the
+    values would overflow), for a number of axes other than ``ndim`` and, without ``allow_empty``, for an empty
+    array.
     """
     if x is None or isinstance(x, (str, bytes)):
         raise WrongTypeError(f"{name} must be an array of real numbers, got {_shown(x)}")
@@ -209,6 +215,11 @@ def finite_array(name: str, x, dtype=None, ndim: int | Sequence[int] | None = No
     if not allow_empty and array.size == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); give at least one value")
     _all_finite(name, array)
+    if max_abs is not None and array.size and array.dtype.kind in "iuf":
+        largest = float(np.abs(array).max())
+        if largest > max_abs:
+            raise ValueError(f"{name} holds values up to {largest:.3g} in magnitude; valid: at most {max_abs:.3g} "
+                             "(larger values overflow the arithmetic)")
     if dtype is not None and array.dtype != np.dtype(dtype):
         with np.errstate(over="ignore", invalid="ignore"):
             cast = array.astype(dtype)
@@ -232,16 +243,17 @@ def _all_finite(name: str, array: np.ndarray) -> None:
             )
 
 
-def labels(name: str, x, n_classes: int | None = None, count: int | None = None) -> np.ndarray:
+def labels(name: str, x, n_classes: int | None = None, count: int | None = None, per: str = "item") -> np.ndarray:
     """``x`` as a 1-D integer array of class indices in ``0..n_classes-1``, ``count`` of them if given.
 
-    Floats are refused (never truncated), booleans too; ``count`` catches one label for many images.
+    Floats are refused (never truncated), booleans too; ``count`` catches one label for many images (``per``
+    names what each label belongs to, e.g. ``"image"``).
     """
     array = finite_array(name, x, ndim=1)
     if array.size and array.dtype.kind not in "iu":
         raise WrongTypeError(f"{name} must be integer class indices, got dtype {array.dtype}")
     if count is not None and len(array) != count:
-        raise ValueError(f"{name} must hold one label per item ({count}), got shape {array.shape}")
+        raise ValueError(f"{name} must hold one label per {per} ({count}), got shape {array.shape}")
     if n_classes is not None and array.size and (array.min() < 0 or array.max() >= n_classes):
         raise ValueError(f"{name} must lie in 0..{n_classes - 1}, got values {array.min()}..{array.max()}")
     return array.astype(np.int64, copy=False)

@@ -34,6 +34,7 @@ class Claim:
 
     def line(self, checked: bool = True, fast_path: bool = False) -> str:
         """The one-line report: ``✓ statement — evidence`` (or ``✗ …`` with why it did not stop the run)."""
+        checked, fast_path = checks.flag("checked", checked), checks.flag("fast_path", fast_path)
         if self.holds:
             mark = "✓"
         elif checked:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from helpers import files
+from helpers import checks, files
+
+__all__ = ["DATA_DIR", "MNIST_FILES", "MNIST_SHA256", "MnistDataError", "sha256_of", "read_idx", "load_mnist",
+           "Standardizer"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
 """Default location of the MNIST files (the repository's ``data/mnist``)."""
@@ -60,7 +64,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     The shape comes from the header: ``(n,)`` for labels, ``(n, rows, cols)`` for images.
     Raises :class:`MnistDataError` if the file is missing, not gzip, truncated, or has a bad header.
     """
-    path = Path(path)
+    path = checks.file_path("path", path)
     if not path.is_file():
         raise MnistDataError(f"{path}: file is missing (expected a gzip-compressed IDX file)")
     try:
@@ -126,7 +130,13 @@ def load_mnist(
         ``(x_train, y_train), (x_test, y_test)``: uint8 images of shape (60000, 28, 28) and (10000, 28, 28),
         uint8 labels of shape (60000,) and (10000,).
     """
+    if data_dir is not None and (not isinstance(data_dir, (str, os.PathLike)) or not str(data_dir).strip()):
+        raise checks.WrongTypeError(f"data_dir must be a folder (str or pathlib.Path) or None, got "
+                                    f"{type(data_dir).__name__} {data_dir!r}")
+    verify_checksums = checks.flag("verify_checksums", verify_checksums)
     folder = Path(data_dir) if data_dir is not None else DATA_DIR
+    if folder.is_file():
+        raise MnistDataError(f"{folder}: is a file; data_dir must be the folder holding {sorted(MNIST_FILES.values())}")
     if not folder.is_dir():
         raise MnistDataError(f"{folder}: MNIST data folder is missing (expected the files {sorted(MNIST_FILES.values())})")
     # each file's shape is pinned (_EXPECTED_SHAPES), so images and labels of a split always match in number
@@ -135,6 +145,11 @@ def load_mnist(
         if arrays[f"{split}_labels"].max() > 9:
             raise MnistDataError(f"{folder / MNIST_FILES[split + '_labels']}: labels outside 0..9")
     return (arrays["train_images"], arrays["train_labels"]), (arrays["test_images"], arrays["test_labels"])
+
+
+RAW_TOLERANCE = 1e-3
+"""How far outside 0..255 raw pixels may lie (float rounding of interpolated pixels) before
+:meth:`Standardizer.apply` calls them standardized already."""
 
 
 @dataclass(frozen=True)
@@ -149,13 +164,13 @@ class Standardizer:
     std: float
 
     def __post_init__(self) -> None:
-        if not (np.isfinite(self.mean) and np.isfinite(self.std) and self.std > 0):
-            raise ValueError(f"Standardizer needs a finite mean and a positive std, got mean={self.mean}, std={self.std}")
+        checks.real("mean (pixel units)", self.mean, -1e6, 1e6)
+        checks.real("std (pixel units)", self.std, 0, 1e6, open_low=True)
 
     @classmethod
     def fit(cls, images_uint8: np.ndarray) -> "Standardizer":
         """Global mean and std of the pixel values of ``images_uint8`` (any shape)."""
-        pixels = np.asarray(images_uint8, dtype=np.float64)
+        pixels = checks.finite_array("images_uint8", images_uint8, dtype=np.float64)
         if pixels.size == 0:
             raise ValueError("cannot fit a Standardizer on an empty array")
         return cls(mean=float(pixels.mean()), std=float(pixels.std()))
@@ -163,22 +178,29 @@ class Standardizer:
     def apply(self, images_uint8: np.ndarray) -> np.ndarray:
         """Standardized float32 images. ``(n, h, w)`` gains a channel axis -> ``(n, h, w, 1)``;
         ``(n, h, w, c)`` keeps its shape."""
-        images = np.asarray(images_uint8)
+        images = checks.finite_array("images_uint8", images_uint8)
         if images.ndim not in (3, 4):
             raise ValueError(f"expected images of shape (n, h, w) or (n, h, w, c), got shape {images.shape}")
+        if images.size and (images.min() < -RAW_TOLERANCE or images.max() > 255 + RAW_TOLERANCE):
+            raise ValueError(f"images_uint8 must be raw pixels in 0..255, got values in {float(images.min()):.3g}.."
+                             f"{float(images.max()):.3g}: standardized already? (apply standardizes raw pixels once)")
         x = (images.astype(np.float32) - np.float32(self.mean)) / np.float32(self.std)
         return x[..., np.newaxis] if images.ndim == 3 else x
 
     def invert(self, x: np.ndarray) -> np.ndarray:
         """Back to pixel units (float32, not clipped: OIPs may leave the 0..255 range)."""
-        return np.asarray(x, dtype=np.float32) * np.float32(self.std) + np.float32(self.mean)
+        return checks.finite_array("x", x, dtype=np.float32) * np.float32(self.std) + np.float32(self.mean)
 
     def to_dict(self) -> dict[str, float]:
         return {"mean": self.mean, "std": self.std}
 
     @classmethod
     def from_dict(cls, record: dict) -> "Standardizer":
+        if not isinstance(record, dict) or "mean" not in record or "std" not in record:
+            raise checks.WrongTypeError(f"standardization record must be a dict with numbers 'mean' and 'std', got "
+                                        f"{record!r}")
         try:
-            return cls(mean=float(record["mean"]), std=float(record["std"]))
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"standardization record must hold numbers 'mean' and 'std', got {record!r}") from e
+            checked = cls(mean=record["mean"], std=record["std"])  # refuses strings, booleans, NaN
+        except ValueError as e:
+            raise ValueError(f"standardization record must hold numbers 'mean' and 'std' ({e}), got {record!r}") from e
+        return cls(mean=float(checked.mean), std=float(checked.std))

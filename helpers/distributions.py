@@ -40,6 +40,9 @@ MAX_SUMS = 2_000
 MAX_TERMS = 200_000_000
 """The most terms ``len(g.p) x len(t)`` :func:`characteristic_function` sums (about ten seconds)."""
 
+MAX_COORDINATE = 1e100
+"""The largest magnitude of a grid coordinate, sample or grid step: squares of larger values overflow."""
+
 DISTANCE_METRICS = ("kl", "max", "ks")
 """Valid ``metric`` names of :func:`gaussian_distance`."""
 
@@ -74,8 +77,8 @@ class GridDensity:
         if p.ndim != 1 or p.size == 0:
             raise ValueError(f"p must be a non-empty 1-D array of masses, got shape {p.shape}")
         checks.size("len(p)", p.size, MAX_GRID, "distributions.MAX_GRID")
-        object.__setattr__(self, "x0", checks.real("x0", self.x0))
-        object.__setattr__(self, "dx", checks.real("dx (the grid step)", self.dx, 0, open_low=True))
+        checks.real("x0", self.x0, -MAX_COORDINATE, MAX_COORDINATE)
+        checks.real("dx (the grid step)", self.dx, 0, MAX_COORDINATE, open_low=True)
         if not np.isfinite(self.x0 + self.dx * p.size):
             raise ValueError(f"the grid x0 + dx * arange(len(p)) overflows, got x0={self.x0}, dx={self.dx}")
         if p.min() < 0:
@@ -87,7 +90,7 @@ class GridDensity:
     @classmethod
     def normalized(cls, x0: float, dx: float, weights: np.ndarray) -> "GridDensity":
         """Build from non-negative weights of any total (they are divided by their sum)."""
-        weights = checks.finite_array("weights", weights, dtype=np.float64)
+        weights = checks.finite_array("weights", weights, dtype=np.float64, ndim=1)
         with np.errstate(over="ignore"):
             total = weights.sum()
         if not np.isfinite(total) or total <= 0:
@@ -157,7 +160,7 @@ def histogram_density(samples: np.ndarray, n_bins: int = 60) -> GridDensity:
     """The histogram of ``samples`` (``n_bins`` equal bins from the smallest to the largest value, via
     ``np.histogram``) as a :class:`GridDensity` on the bin centres, e.g. to measure data with
     :func:`gaussian_distance`. Finite-sample noise adds roughly ``(n_bins - 1) / (2 n)`` nats to a KL."""
-    samples = checks.finite_array("samples", samples, dtype=np.float64).ravel()
+    samples = checks.finite_array("samples", samples, dtype=np.float64, max_abs=MAX_COORDINATE).ravel()
     if samples.size < 2:
         raise ValueError(f"samples must hold at least 2 finite values, got {samples.size} values")
     n_bins = checks.size("n_bins", n_bins, MAX_GRID, "distributions.MAX_GRID", low=2)
@@ -193,6 +196,8 @@ def partial_sums(part: GridDensity, n_max: int) -> list[GridDensity]:
     n_max = checks.size("n_max", n_max, MAX_SUMS, "distributions.MAX_SUMS; each sum is one more convolution")
     checks.size("the grid of the last sum, n_max * len(part.p)", n_max * len(part.p), MAX_GRID,
                 "distributions.MAX_GRID")
+    checks.size("the work of all sums, n_max**2 * len(part.p) / 2", n_max**2 * len(part.p) // 2, MAX_TERMS,
+                "distributions.MAX_TERMS, about ten seconds; choose a smaller n_max (n_max) or a coarser grid")
     sums = [part]
     for _ in range(n_max - 1):
         sums.append(convolve(sums[-1], part))
@@ -311,9 +316,9 @@ def max_entropy(
     Raises ``ValueError`` for a bad grid, an unknown feature, a feature that is not finite on the grid, or a
     target outside the feature's range on the grid; ``RuntimeError`` if the constraints cannot be met.
     """
-    tol = checks.real("tol", tol, 0, open_low=True)
+    tol = checks.real("tol", tol, 0, 1, open_low=True)
     max_iterations = checks.size("max_iterations", max_iterations, 100_000, "the optimizer converges in tens")
-    x = checks.finite_array("x", x, dtype=np.float64)
+    x = checks.finite_array("x", x, dtype=np.float64, max_abs=MAX_COORDINATE)
     if x.ndim != 1 or len(x) < 3 or np.any(np.diff(x) <= 0):
         raise ValueError(f"x must be a finite, strictly increasing 1-D grid of at least 3 points, got shape {x.shape}")
     checks.size("len(x)", len(x), MAX_GRID, "distributions.MAX_GRID")
@@ -481,7 +486,7 @@ def fit_extreme_value(maxima: np.ndarray, alpha: float = 0.05) -> ExtremeValueFi
     values or where one value makes up more than half of them (e.g. nine equal values and one huge one), so
     those raise ValueError instead of yielding a confident but meaningless family.
     """
-    maxima = checks.finite_array("maxima", maxima, dtype=np.float64).ravel()
+    maxima = checks.finite_array("maxima", maxima, dtype=np.float64, max_abs=MAX_COORDINATE).ravel()
     alpha = checks.real("alpha", alpha, 0, 1, open_low=True)
     if maxima.size < 10:
         raise ValueError(f"need at least 10 finite maxima to fit an extreme-value law, got {maxima.size}")

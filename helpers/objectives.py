@@ -24,7 +24,14 @@ import numpy as np
 
 from helpers import activations, checks
 
+__all__ = [
+    "LayerInfo", "layer_info", "check_targets", "Term", "Objective", "map_objective", "node_objective",
+    "unit_objective", "class_logit", "direction", "GroupKey", "Compiled", "output_layer_name", "compile_objectives",
+]
+
 KINDS = ("map", "node", "unit", "direction")
+MAX_WEIGHT = float(np.finfo(np.float32).max)
+"""The largest magnitude of an objective's weight: the compiled ascent computes in float32."""
 
 
 # ----------------------------------------------------------------------------------------- layer targets
@@ -90,6 +97,11 @@ def check_targets(
     of integers of existing maps (floats are not truncated, huge values do not wrap) and ``node`` is None or a
     pair ``(row, col)`` of integers inside the maps.
     """
+    if not isinstance(info, LayerInfo):
+        raise checks.WrongTypeError(f"info must be a LayerInfo (from layer_info), got {type(info).__name__}")
+    if map_indices is None or isinstance(map_indices, (str, bytes)):
+        raise checks.WrongTypeError(f"map_indices must be one index or a 1-D sequence of indices, got "
+                                    f"{type(map_indices).__name__} {map_indices!r}")
     kind = "maps" if info.grid else "units"
     valid = f"valid 0..{info.n_maps - 1}"
     indices = np.asarray(map_indices)
@@ -140,12 +152,19 @@ class Term:
 
 
 def _check_weight(value, operation: str) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+    if not checks.is_real(value):
         raise TypeError(f"an objective can only be {operation} a real number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"an objective can only be {operation} a finite number, got {value}")
-    return value
+    return checks.real(f"the factor an objective is {operation}", value)
+
+
+def _scaled(terms, factor: float) -> "Objective":
+    """The objective ``factor * sum(terms)``; raises ValueError if a weight would leave the float32 range."""
+    scaled = [(factor * w, t) for w, t in terms]
+    too_large = [w for w, _ in scaled if not abs(w) <= MAX_WEIGHT]
+    if too_large:
+        raise ValueError(f"the objective's weight would become {too_large[0]:g}, beyond the float32 range "
+                         f"(+-{MAX_WEIGHT:.3g}) in which the ascent computes; use a smaller factor")
+    return Objective(scaled)
 
 
 class Objective:
@@ -155,8 +174,16 @@ class Objective:
 
     def __init__(self, terms: Sequence[tuple[float, Term]]):
         merged: dict[Term, float] = {}
-        for weight, term in terms:
-            merged[term] = merged.get(term, 0.0) + float(weight)
+        if isinstance(terms, (str, bytes)) or not isinstance(terms, (Sequence, tuple)):
+            raise checks.WrongTypeError(f"terms must be a sequence of (weight, Term) pairs, got {type(terms).__name__}")
+        for pair in terms:
+            if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], Term)):
+                raise checks.WrongTypeError(f"terms must be (weight, Term) pairs, got {pair!r}")
+            weight, term = checks.real("an objective's weight", pair[0], -MAX_WEIGHT, MAX_WEIGHT), pair[1]
+            merged[term] = merged.get(term, 0.0) + weight
+            if not abs(merged[term]) <= MAX_WEIGHT:
+                raise ValueError(f"the objective's weight of {term.describe()} would become {merged[term]:g}, beyond "
+                                 f"the float32 range (+-{MAX_WEIGHT:.3g}) in which the ascent computes")
         # a term whose weights cancel is dropped, so that e.g. a + b - a == b
         self.terms: tuple[tuple[float, Term], ...] = tuple((w, t) for t, w in merged.items() if w != 0)
 
@@ -170,8 +197,7 @@ class Objective:
     __radd__ = __add__
 
     def __mul__(self, factor):
-        factor = _check_weight(factor, "multiplied by")
-        return Objective([(factor * w, t) for w, t in self.terms])
+        return _scaled(self.terms, _check_weight(factor, "multiplied by"))
 
     __rmul__ = __mul__
 
@@ -208,9 +234,7 @@ class Objective:
 
 
 def _name(layer_name) -> str:
-    if not isinstance(layer_name, str):
-        raise TypeError(f"layer_name must be a string, got {type(layer_name).__name__} {layer_name!r}")
-    return layer_name
+    return checks.string("layer_name", layer_name)
 
 
 def map_objective(layer_name: str, map_index: int) -> Objective:
@@ -220,7 +244,7 @@ def map_objective(layer_name: str, map_index: int) -> Objective:
 
 def node_objective(layer_name: str, map_index: int, node: tuple[int, int]) -> Objective:
     """The activation of one node ``(row, col)`` of map ``map_index`` of a conv layer."""
-    if np.ndim(node) != 1 or len(node) != 2:
+    if isinstance(node, (str, bytes)) or np.ndim(node) != 1 or len(node) != 2:
         raise ValueError(f"node must be (row, col), got {node!r}")
     row, col = (checks.integer("node row", node[0], 0), checks.integer("node column", node[1], 0))
     return Objective([(1.0, Term(_name(layer_name), "node", checks.integer("map_index", map_index, 0), (row, col)))])
@@ -229,7 +253,7 @@ def node_objective(layer_name: str, map_index: int, node: tuple[int, int]) -> Ob
 def unit_objective(layer_name: str, unit: int, pre_activation: bool = False) -> Objective:
     """The activation of one unit of a dense layer (``pre_activation``: its value before the activation)."""
     return Objective([(1.0, Term(_name(layer_name), "unit", checks.integer("unit", unit, 0),
-                                 pre_activation=bool(pre_activation)))])
+                                 pre_activation=checks.flag("pre_activation", pre_activation)))])
 
 
 def class_logit(class_index: int, layer_name: str | None = None) -> Objective:
@@ -241,10 +265,11 @@ def class_logit(class_index: int, layer_name: str | None = None) -> Objective:
 
 def direction(layer_name: str, vector: Sequence[float]) -> Objective:
     """The dot product of the layer's map means (conv) or units (dense) with ``vector`` (one weight per map)."""
-    values = np.asarray(vector, dtype=np.float64)
+    values = checks.finite_array("vector", vector, dtype=np.float64)
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"vector must be a non-empty 1-D sequence (one weight per map), got shape {values.shape}")
-    checks.finite_array("vector", values)
+    if not np.abs(values).max() <= MAX_WEIGHT:
+        raise ValueError(f"vector holds weights beyond the float32 range (+-{MAX_WEIGHT:.3g})")
     return Objective([(1.0, Term(_name(layer_name), "direction", vector=tuple(float(v) for v in values)))])
 
 
@@ -283,7 +308,8 @@ def output_layer_name(model) -> str:
     or the one before a final Softmax/Activation layer."""
     import keras
 
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    layers = [layer for layer in checks.keras_model("model", model).layers
+              if not isinstance(layer, keras.layers.InputLayer)]
     last = layers[-1]
     if isinstance(last, (keras.layers.Softmax, keras.layers.Activation)) and len(layers) > 1:
         return layers[-2].name
@@ -313,6 +339,13 @@ def compile_objectives(model, objectives: Sequence[Objective]) -> Compiled:
     Raises ValueError for unknown layers (listing the valid ones), indices or nodes out of range, a direction of
     the wrong length, or an empty objective; TypeError for anything that is not an :class:`Objective`.
     """
+    checks.keras_model("model", model)
+    if isinstance(objectives, Objective):
+        raise checks.WrongTypeError("objectives must be a list of Objectives, one per image; got a single Objective "
+                                    f"({objectives!r}): wrap it in a list, [objective]")
+    if isinstance(objectives, (str, bytes)) or not hasattr(objectives, "__iter__"):
+        raise checks.WrongTypeError(f"objectives must be a list of Objectives, one per image; got "
+                                    f"{type(objectives).__name__} {objectives!r}")
     objectives = list(objectives)
     if not objectives:
         raise ValueError("no objectives; give one Objective per image")

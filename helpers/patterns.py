@@ -44,7 +44,7 @@ MAX_ANGLES = 3_600
 
 def _numbers(name: str, x) -> np.ndarray:
     """``x`` as a float64 array (:func:`helpers.checks.finite_array`: finite real numbers only)."""
-    return checks.finite_array(name, x, dtype=np.float64)
+    return checks.finite_array(name, x, dtype=np.float64, max_abs=1e100)
 
 
 def _check_size(name: str, height: int, width: int) -> None:
@@ -313,8 +313,8 @@ def fit_copies(
     y = _image("target", target)
     part = _image("sub_pattern", sub_pattern)
     n_copies = checks.size("n_copies", n_copies, y.size, "one copy per pixel of the target at most")
-    if isinstance(angles, (str, bytes)):
-        raise TypeError(f"angles must be a sequence of numbers (degrees), got {angles!r}")
+    if angles is None or isinstance(angles, (str, bytes)):
+        raise checks.WrongTypeError(f"angles must be a sequence of numbers (degrees), got {angles!r}")
     angle_list = _numbers("angles", list(angles) if not np.isscalar(angles) else [angles]).reshape(-1)
     if len(angle_list) == 0:
         raise ValueError("angles is empty; give at least one rotation in degrees, e.g. (0,)")
@@ -402,7 +402,7 @@ def phase_randomized(image: np.ndarray, seed: int = 0) -> np.ndarray:
     are those of seeded white noise (so that the result is real); the same seed gives the same surrogate.
     """
     x = _image("image", image)
-    seed = _integer("seed", seed, 0)
+    seed = checks.integer("seed", seed, 0, 2**63 - 1)
     centred = _non_constant("image", x)
     noise = np.random.default_rng(seed).standard_normal(x.shape)
     phases = np.exp(1j * np.angle(np.fft.fft2(noise)))

@@ -17,6 +17,50 @@ from matplotlib.figure import Figure
 
 from helpers import checks, files
 
+__all__ = [
+    "enhance_contrast", "image_grid", "digit_gallery", "plot_curves", "tile_maps", "similarity_heatmap",
+    "save_figure", "animate_frames", "save_animation",
+]
+
+MAX_PANELS = 1_024
+"""The most panels one figure draws (image grids, galleries): more take minutes to draw and cannot be told apart
+on a screen."""
+MAX_FRAMES = 10_000
+"""The most frames of one animation (each frame is drawn once more for every loop of a saved file)."""
+MAX_PER_CLASS = 100
+"""The most examples per class :func:`digit_gallery` draws in a row."""
+MAX_ANNOTATED = 40
+"""The largest matrix (k x k) whose values :func:`similarity_heatmap` writes into the cells."""
+MAX_INCHES = 200.0
+"""The largest panel size or figure side in inches (Matplotlib refuses figures beyond 2**16 pixels)."""
+REGENERATED_FIGURES = Path(__file__).resolve().parent.parent / "docs" / "images"
+"""The series' published figures, which a full run of the notebooks redraws in place (notebook 10 writes
+``oip_conv2d_3_grid.png``): :func:`save_figure` replaces a file in this folder without ``overwrite=True``."""
+
+
+MAX_VALUE = 1e38
+"""The largest magnitude of a value drawn (Matplotlib resamples images in float32, whose largest number is 3.4e38)."""
+
+
+def _optional_string(name: str, value) -> str | None:
+    return None if value is None else checks.string(name, value, allow_empty=True)
+
+
+def _check_cmap(cmap) -> str:
+    """``cmap`` if Matplotlib knows the colour map; ValueError naming a few valid ones otherwise."""
+    import matplotlib
+
+    checks.string("cmap", cmap)
+    if cmap not in matplotlib.colormaps:
+        raise ValueError(f"unknown cmap {cmap!r}; valid: a name in matplotlib.colormaps, e.g. gray, gray_r, viridis, "
+                         "coolwarm")
+    return cmap
+
+
+def _check_scale(vmin: float | None, vmax: float | None) -> None:
+    if vmin is not None and vmax is not None and not vmin < vmax:
+        raise ValueError(f"need vmin < vmax for the colour scale, got vmin={vmin:g}, vmax={vmax:g}")
+
 
 def enhance_contrast(images: np.ndarray, low: float = 1.0, high: float = 99.0) -> np.ndarray:
     """Stretch each image so that its ``low``..``high`` percentiles map to 0..1 (clipped).
@@ -27,12 +71,12 @@ def enhance_contrast(images: np.ndarray, low: float = 1.0, high: float = 99.0) -
     low, high = checks.real("low", low, 0, 100), checks.real("high", high, 0, 100)
     if not low < high:
         raise ValueError(f"need 0 <= low < high <= 100, got low={low}, high={high}")
-    images = checks.finite_array("images", np.asarray(images, dtype=np.float32))
+    images = checks.finite_array("images", images, dtype=np.float32, allow_empty=False)
     if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (1, 3)):
         return _stretch(images, low, high)
     if images.ndim in (3, 4):
         return np.stack([_stretch(img, low, high) for img in images])
-    raise ValueError(f"expected an image (h, w[, c]) or a batch (n, h, w[, c]), got shape {images.shape}")
+    raise ValueError(f"images must be an image (h, w[, c]) or a batch (n, h, w[, c]), got shape {images.shape}")
 
 
 def _stretch(image: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -46,16 +90,22 @@ def _as_displayable(images: np.ndarray, blank_panels: bool = False, name: str = 
     """``images`` as ``(n, h, w)`` or ``(n, h, w, 3)``; refuses NaN and infinite values, except that with
     ``blank_panels`` an image that is NaN everywhere is allowed (an empty panel). ``name`` names the argument in
     error messages."""
+    if images is None or isinstance(images, (str, bytes)):
+        raise checks.WrongTypeError(f"{name} must be an array of images, got {type(images).__name__} {images!r}")
     images = np.asarray(images)
+    if images.dtype.kind not in "iufb":
+        checks.finite_array(name, images)  # raises, naming the dtype (complex, strings, objects)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3):
         raise ValueError(f"expected {name} of shape (n, h, w), (n, h, w, 1) or (n, h, w, 3), got {images.shape}")
+    if len(images) == 0:
+        raise ValueError(f"{name} is empty (shape {images.shape}); give at least one image")
     if blank_panels and np.issubdtype(images.dtype, np.floating):
         blank = np.isnan(images).reshape(len(images), -1).all(axis=1)
-        checks.finite_array(f"{name} (NaN only as a whole blank panel)", images[~blank])
+        checks.finite_array(f"{name} (NaN only as a whole blank panel)", images[~blank], max_abs=MAX_VALUE)
     else:
-        checks.finite_array(name, images)
+        checks.finite_array(name, images, allow_bool=True, max_abs=MAX_VALUE)
     return images
 
 
@@ -89,20 +139,28 @@ def image_grid(
     images = _as_displayable(images, blank_panels=True)
     n = len(images)
     if n == 0:
-        raise ValueError("image_grid needs at least one image")
-    if titles is not None and len(titles) != n:
-        raise ValueError(f"got {len(titles)} titles for {n} images")
+        raise ValueError("images is empty; image_grid needs at least one image")
+    checks.size("the number of images", n, MAX_PANELS, "plotting.MAX_PANELS; more take minutes to draw")
+    if titles is not None:
+        titles = checks.strings("titles", titles, count=n, of=f"{n} images")
     ncols = checks.integer("ncols", ncols, 1)
+    _check_cmap(cmap)
+    shared_scale, colorbar = checks.flag("shared_scale", shared_scale), checks.flag("colorbar", colorbar)
     vmin = None if vmin is None else checks.real("vmin", vmin)
     vmax = None if vmax is None else checks.real("vmax", vmax)
+    suptitle, colorbar_label = _optional_string("suptitle", suptitle), _optional_string("colorbar_label", colorbar_label)
+    panel_size = checks.real("panel_size (inches)", panel_size, 0, MAX_INCHES / max(1, min(ncols, n)), open_low=True)
     rgb = images.ndim == 4
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    if vmin is not None or vmax is not None:
+    given = vmin is not None or vmax is not None
+    if given:
         shared_scale = True
     if shared_scale and not rgb and not np.isnan(images).all():
         vmin = float(np.nanmin(images)) if vmin is None else vmin  # blank (NaN) panels do not count
         vmax = float(np.nanmax(images)) if vmax is None else vmax
+    if given and vmin is not None and vmax is not None:  # a scale the user set (in part): it must not be empty
+        _check_scale(vmin, vmax)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(panel_size * ncols + (0.8 if colorbar else 0), panel_size * nrows + 0.5), squeeze=False
     )
@@ -137,10 +195,16 @@ def digit_gallery(
 ) -> Figure:
     """One row per class with ``per_class`` randomly chosen examples (seeded), the class on the left."""
     images = _as_displayable(images)
-    per_class = checks.integer("per_class", per_class, 1)
-    labels = np.asarray(labels)
+    per_class = checks.size("per_class", per_class, MAX_PER_CLASS, "plotting.MAX_PER_CLASS; a longer row cannot be "
+                            "read and takes minutes to draw")
+    labels = checks.finite_array("labels", labels, ndim=1)
     if len(images) != len(labels):
         raise ValueError(f"got {len(images)} images but {len(labels)} labels")
+    classes = checks.finite_array("classes", classes, ndim=1, allow_empty=False)
+    checks.size("the number of classes", len(classes), MAX_PANELS // per_class, "plotting.MAX_PANELS panels in all")
+    seed = checks.integer("seed", seed, 0, 2**63 - 1)
+    suptitle = _optional_string("suptitle", suptitle)
+    panel_size = checks.real("panel_size (inches)", panel_size, 0, MAX_INCHES / per_class, open_low=True)
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(
         len(classes), per_class, figsize=(panel_size * per_class, panel_size * len(classes) + 0.4), squeeze=False
@@ -173,7 +237,24 @@ def plot_curves(
     x: Sequence[float] | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
-    """Several named curves on one labelled axes (x defaults to 1..len)."""
+    """Several named curves on one labelled axes (x defaults to 1..len); values must be finite."""
+    if not isinstance(curves, Mapping) or not curves:
+        raise checks.WrongTypeError(f"curves must be a non-empty mapping {{name: values}}, got {type(curves).__name__} "
+                                    f"{curves!r}")
+    curves = {checks.string("each curve's name", name, allow_empty=True):
+              checks.finite_array(f"curve {name!r}", values, ndim=1) for name, values in curves.items()}
+    for name in ("title", "xlabel", "ylabel"):
+        checks.string(name, locals()[name], allow_empty=True)
+    logy = checks.flag("logy", logy)
+    if x is not None:
+        x = checks.finite_array("x", x, ndim=1)
+        wrong = [name for name, values in curves.items() if len(values) != len(x)]
+        if wrong:
+            raise ValueError(f"x has {len(x)} values, but curve {wrong[0]!r} has {len(curves[wrong[0]])}")
+    if logy and any((values <= 0).any() for values in curves.values()):
+        raise ValueError("logy=True needs positive values; a curve holds values <= 0")
+    if ax is not None and not isinstance(ax, plt.Axes):
+        raise checks.WrongTypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for name, values in curves.items():
@@ -201,10 +282,10 @@ def tile_maps(maps: np.ndarray, ncols: int = 16, gap: int = 1) -> np.ndarray:
     Returns ``(rows * (h + gap) - gap, ncols * (w + gap) - gap)`` float array; e.g. (31, 63) for 128 maps
     of 3x3 in 16 columns.
     """
-    maps = checks.finite_array("maps", np.asarray(maps, dtype=np.float64))
+    maps = checks.finite_array("maps", maps, dtype=np.float64, allow_empty=False)
     if maps.ndim != 3:
         raise ValueError(f"expected maps of shape (h, w, n_maps), got {maps.shape}")
-    ncols, gap = checks.integer("ncols", ncols, 1), checks.integer("gap", gap, 0)
+    ncols, gap = checks.integer("ncols", ncols, 1), checks.integer("gap", gap, 0, 1000)
     h, w, n = maps.shape
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -234,20 +315,32 @@ def similarity_heatmap(
         vmin: lower end of the colour scale (default: the smallest finite value).
         annotate: write each value (2 decimals) into its cell; sensible for k <= 12.
     """
+    name = "matrix (NaN allowed: an undefined value, drawn blank)"
+    raw = checks.finite_array(name, np.where(np.isnan(matrix), 0.0, matrix) if _is_float(matrix) else matrix,
+                              max_abs=MAX_VALUE)
     matrix = np.asarray(matrix, dtype=np.float64)
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"expected a square matrix (k, k), got shape {matrix.shape}")
-    checks.finite_array("matrix (NaN allowed: an undefined value, drawn blank)", np.where(np.isnan(matrix), 0.0, matrix))
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or not matrix.size:
+        raise ValueError(f"expected a square matrix (k, k), got shape {raw.shape}")
     vmin = None if vmin is None else checks.real("vmin", vmin)
     vmax = checks.real("vmax", vmax)
     k = len(matrix)
-    labels = [str(i) for i in range(k)] if labels is None else [str(label) for label in labels]
-    if len(labels) != k:
-        raise ValueError(f"got {len(labels)} labels for a {k}x{k} matrix")
+    labels = [str(i) for i in range(k)] if labels is None else checks.strings("labels", labels, count=k, of=f"a {k}x{k} matrix")
+    checks.string("title", title, allow_empty=True)
+    _check_cmap(cmap)
+    checks.string("colorbar_label", colorbar_label, allow_empty=True)
+    annotate = checks.flag("annotate", annotate)
+    checks.size("k (the matrix's side)", k, 10_000, "a larger matrix cannot be shown cell by cell")
+    if annotate and k > MAX_ANNOTATED:
+        raise ValueError(f"annotate=True writes all {k}x{k} values into the cells; at most {MAX_ANNOTATED}x"
+                         f"{MAX_ANNOTATED} are readable (plotting.MAX_ANNOTATED): pass annotate=False")
+    if ax is not None and not isinstance(ax, plt.Axes):
+        raise checks.WrongTypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.5 * k + 1.8, 0.5 * k + 1.2))
     finite = matrix[np.isfinite(matrix)]
     vmin = float(finite.min()) if vmin is None and finite.size else vmin
+    if vmin is not None and not vmin < vmax and not (finite.size and finite.min() == finite.max() == vmax):
+        _check_scale(vmin, vmax)
     shown = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax)
     ax.set_xticks(range(k), labels)
     ax.set_yticks(range(k), labels)
@@ -264,13 +357,27 @@ def similarity_heatmap(
     return ax
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int = 100) -> Path:
-    """Write ``fig`` to ``path`` atomically (:func:`helpers.files.atomic_write`: a temporary file in the same
-    folder, then a rename), replacing an existing file.
+def _is_float(x) -> bool:
+    try:
+        return np.asarray(x).dtype.kind == "f"
+    except (ValueError, TypeError):
+        return False
 
-    A crash never leaves a half-written picture; the format follows the suffix (``.png``, ``.svg``, ...).
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 100, overwrite: bool = False) -> Path:
+    """Write ``fig`` to ``path`` atomically (:func:`helpers.files.atomic_write`: a temporary file in the same
+    folder, then a rename).
+
+    A crash never leaves a half-written picture; the format follows the suffix (``.png``, ``.svg``, ...). An
+    existing file is replaced only with ``overwrite=True`` (otherwise :class:`FileExistsError`), except in
+    :data:`REGENERATED_FIGURES`, the series' published figures that a full run redraws.
     """
-    return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight"), overwrite=True)
+    if not isinstance(fig, Figure):
+        raise checks.WrongTypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    path = checks.file_path("path", path)
+    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True)
+    overwrite = checks.flag("overwrite", overwrite) or path.resolve().parent == REGENERATED_FIGURES
+    return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight"), overwrite=overwrite)
 
 
 # ---------------------------------------------------------------------------------------------- animations
@@ -316,11 +423,14 @@ def animate_frames(
     with ``IPython.display.HTML(animation.to_jshtml())`` or write it with :func:`save_animation`.
     """
     frames = _animation_frames(frames)
-    n = len(frames)
-    titles = [f"frame {i + 1} of {n}" for i in range(n)] if titles is None else [str(t) for t in titles]
-    if len(titles) != n:
-        raise ValueError(f"got {len(titles)} titles for {n} frames")
-    fps = checks.real("fps", fps, 0, open_low=True)
+    n = checks.size("the number of frames", len(frames), MAX_FRAMES, "plotting.MAX_FRAMES")
+    titles = [f"frame {i + 1} of {n}" for i in range(n)] if titles is None else checks.strings("titles", titles, n, of=f"{n} frames")
+    fps = checks.real("fps", fps, 0, 1000, open_low=True)
+    _check_cmap(cmap)
+    checks.string("colorbar_label", colorbar_label, allow_empty=True)
+    figsize = tuple(checks.finite_array("figsize (inches)", figsize, dtype=np.float64, ndim=1))
+    if len(figsize) != 2 or not all(0 < side <= MAX_INCHES for side in figsize):
+        raise ValueError(f"figsize must be (width, height) in inches, each in (0, {MAX_INCHES:g}], got {figsize}")
     fig = Figure(figsize=figsize)
     ax = fig.add_subplot()
     ax.set_xticks([])
@@ -372,7 +482,8 @@ def save_animation(
     if not isinstance(animation, mpl_animation.Animation):
         raise ValueError(f"animation must be a matplotlib Animation (e.g. from animate_frames), got "
                          f"{type(animation).__name__}")
-    path = Path(path)
+    path = checks.file_path("path", path)
+    overwrite = checks.flag("overwrite", overwrite)
     suffix = path.suffix.lower()
     if suffix not in ANIMATION_SUFFIXES:
         raise ValueError(f"cannot tell the format of {path} from its suffix {path.suffix!r}; valid suffixes: "
@@ -382,7 +493,7 @@ def save_animation(
         if not interval:
             raise ValueError("the animation has no frame rate of its own; pass fps")
         fps = 1000.0 / interval
-    fps = checks.real("fps", fps, 0, open_low=True)
-    dpi = checks.real("dpi", dpi, 0, open_low=True)
+    fps = checks.real("fps", fps, 0, 1000, open_low=True)
+    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True)
     writer = _movie_writer(suffix, fps)
     return files.atomic_write(path, lambda tmp: animation.save(tmp, writer=writer, dpi=dpi), overwrite=overwrite)

@@ -131,7 +131,7 @@ def test_raw_pixels_and_bad_batch_sizes_are_refused(cnn, x):
     with pytest.raises(ValueError, match="dtype uint8.*standardized float images"):
         A.extract(cnn, np.zeros((2, 28, 28, 1), np.uint8), "Dense_1")
     for bad in (0, -5, 2.5, True):
-        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
             A.extract(cnn, x, "Dense_1", batch_size=bad)
 
 
@@ -163,13 +163,13 @@ def test_class_means_of_one_number_per_image():
 
 def test_class_means_errors():
     acts = np.zeros((4, 2))
-    with pytest.raises(ValueError, match=r"labels \(n,\).*\(4, 2\) and \(3,\)"):
+    with pytest.raises(ValueError, match=r"labels must hold one label per row of activations \(4\), got shape \(3,\)"):
         A.class_means(acts, np.array([0, 1, 2]))
-    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.2, got 0\.\.3"):
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.2, got values 0\.\.3"):
         A.class_means(acts, np.array([0, 1, 2, 3]), n_classes=3)
     with pytest.raises(ValueError, match=r"classes \[1\] have no examples"):
         A.class_means(acts, np.array([0, 0, 2, 2]), n_classes=3)
-    with pytest.raises(ValueError, match="labels must be integers"):
+    with pytest.raises(ValueError, match="labels must be integer class indices"):
         A.class_means(acts, np.array([0.0, 1.0, 1.0, 0.0]), n_classes=2)
 
 
@@ -250,7 +250,7 @@ def test_nearest_class_mean_accuracy():
     assert A.nearest_class_mean_accuracy(train, labels, np.zeros((1, 2)), np.array([0])) == 0.0  # no direction
     with pytest.raises(ValueError, match="unknown metric 'manhattan'; valid: cosine, correlation, euclidean"):
         A.nearest_class_mean_accuracy(train, labels, test, labels, metric="manhattan")
-    with pytest.raises(ValueError, match=r"test_labels must be integers, one per test pattern \(4\)"):
+    with pytest.raises(ValueError, match=r"test_labels must hold one label per row of test_patterns \(4\)"):
         A.nearest_class_mean_accuracy(train, labels, test, labels[:3])
     with pytest.raises(ValueError, match=r"classes \[1\] have no examples"):
         A.nearest_class_mean_accuracy(train, np.array([0, 0, 2, 2]), test, labels)

@@ -111,10 +111,10 @@ def test_add_scale_negate_subtract_divide():
     (lambda: a * (1 + 2j), TypeError, r"multiplied by a real number, got complex"),
     (lambda: a * [2], TypeError, r"multiplied by a real number, got list"),
     (lambda: a / "2", TypeError, r"divided by a real number, got str"),
-    (lambda: a * float("nan"), ValueError, r"can only be multiplied by a finite number, got nan"),
-    (lambda: a * float("inf"), ValueError, r"multiplied by a finite number, got inf"),
-    (lambda: -np.inf * a, ValueError, r"multiplied by a finite number, got -inf"),
-    (lambda: a / float("nan"), ValueError, r"divided by a finite number, got nan"),
+    (lambda: a * float("nan"), ValueError, r"the factor an objective is multiplied by must be a finite number, got nan"),
+    (lambda: a * float("inf"), ValueError, r"multiplied by must be a finite number, got inf"),
+    (lambda: -np.inf * a, ValueError, r"multiplied by must be a finite number, got -inf"),
+    (lambda: a / float("nan"), ValueError, r"divided by must be a finite number, got nan"),
     (lambda: a / 0, ZeroDivisionError, r"an objective cannot be divided by 0"),
     (lambda: a / 0.0, ZeroDivisionError, r"divided by 0"),
     (lambda: a / np.float32(0), ZeroDivisionError, r"divided by 0"),
@@ -129,7 +129,7 @@ def test_building_blocks_check_their_arguments():
         O.map_objective("conv_b", -1)
     with pytest.raises(ValueError, match=r"map_index must be an integer >= 0, got 1\.0"):
         O.map_objective("conv_b", 1.0)  # floats are not truncated
-    with pytest.raises(ValueError, match=r"map_index must be an integer >= 0, got True"):
+    with pytest.raises(ValueError, match=r"map_index must be an integer >= 0, got bool True"):
         O.map_objective("conv_b", True)
     with pytest.raises(TypeError, match=r"layer_name must be a string, got int 3"):
         O.map_objective(3, 0)

@@ -130,7 +130,7 @@ def test_nan_and_infinite_values_are_refused():
         plotting.image_grid(images, ncols=2.5)
     with pytest.raises(ValueError, match=r"ncols must be an integer >= 1, got 0"):
         plotting.tile_maps(np.zeros((3, 3, 4)), ncols=0)
-    with pytest.raises(ValueError, match=r"gap must be an integer >= 0, got 0\.5"):
+    with pytest.raises(ValueError, match=r"gap must be an integer in 0\.\.1000, got 0\.5"):
         plotting.tile_maps(np.zeros((3, 3, 4)), gap=0.5)
 
 
@@ -157,8 +157,10 @@ def test_save_figure_goes_through_the_one_atomic_write_helper(tmp_path, monkeypa
     fig = plotting.image_grid(np.zeros((1, 4, 4)))
     target = tmp_path / "a.svg"
     plotting.save_figure(fig, target)
-    plotting.save_figure(fig, target)  # replacing an existing picture is allowed
-    assert calls == [(target, True), (target, True)]
+    with pytest.raises(FileExistsError, match=r"a\.svg already exists; pass overwrite=True to replace it"):
+        plotting.save_figure(fig, target)  # the save rule: never replaced unless asked
+    plotting.save_figure(fig, target, overwrite=True)
+    assert calls == [(target, False), (target, False), (target, True)]
     assert target.read_text().lstrip().startswith("<?xml")  # the format follows the suffix
 
 
@@ -233,7 +235,7 @@ def test_animate_frames_refuses_bad_frames():
         plotting.animate_frames(frames[0, ..., 0])
     with pytest.raises(ValueError, match="got 2 titles for 3 frames"):
         plotting.animate_frames(frames, titles=["a", "b"])
-    with pytest.raises(ValueError, match=r"fps must be a finite number > 0, got 0"):
+    with pytest.raises(ValueError, match=r"fps must be a finite number in \(0, 1000\], got 0"):
         plotting.animate_frames(frames, fps=0)
 
 
