@@ -131,6 +131,23 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "how often a bar redraws, in seconds: visible only to a clock",
     ("run_notebooks.run", "if running.is_set():", "if-branch dropped (test -> False)"):
         "the console bar's elapsed time then moves only between cells; nothing stored changes",
+    ("device.bfloat16_native", 'capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))', '0 -> 1'):
+        "a GPU that reports no compute capability counts as older than 8.0 either way",
+    ("device.bfloat16_native", 'capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))', '0 -> -1'):
+        "a GPU that reports no compute capability counts as older than 8.0 either way",
+    ("device.bfloat16_native", 'capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0)) [2]', '0 -> 1'):
+        "a GPU that reports no compute capability counts as older than 8.0 either way",
+    ("device.bfloat16_native", 'capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0)) [2]', '0 -> -1'):
+        "a GPU that reports no compute capability counts as older than 8.0 either way",
+    ("distributions.fit_extreme_value",
+     "if not np.isfinite(ll_gev) or ll_gev < ll_gum:  # the optimizer stalled: Gumbel is the c = 0 member", "< -> <="):
+        "on a tie the GEV fit is the Gumbel fit already (the optimizer starts there), so falling back changes nothing",
+    ("attribution.integrated_gradients",
+     "per_pass = max(1, batch_size // (n_steps + 1))  # images whose whole path fits one pass", "1 -> 2"):
+        "images per pass only: the gradients are computed in batches of batch_size either way",
+    ("attribution.integrated_gradients",
+     "per_pass = max(1, batch_size // (n_steps + 1))  # images whose whole path fits one pass [2]", "1 -> 2"):
+        "images per pass only: the gradients are computed in batches of batch_size either way",
 }
 """Known-equivalent mutants: they change nothing a user can observe, each with its one-line reason."""
 

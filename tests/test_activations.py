@@ -325,6 +325,18 @@ def test_top_examples_are_the_images_that_drive_a_map_most(cnn, x):
         A.top_examples(cnn, "Dense_1", np.zeros((3, 28, 28, 1), np.uint8), 1)
 
 
+def test_top_examples_on_maps_that_are_not_square():
+    inputs = keras.Input((12, 16, 1))
+    wide = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="wide", kernel_initializer="ones")(inputs))
+    x = np.random.default_rng(5).normal(size=(6, 12, 16, 1)).astype(np.float32)
+    indices, values = A.top_examples(wide, "wide", x, 0, k=2, node=(9, 13))  # rows 0..9, cols 0..13
+    sums = x[:, 9:12, 13:16, 0].sum(axis=(1, 2))  # a 3x3 kernel of ones: the node's value is its patch's sum
+    np.testing.assert_array_equal(indices, np.argsort(-sums)[:2])
+    np.testing.assert_allclose(values, sums[indices], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"node \(10, 0\) is outside the 10x14 maps of layer 'wide'"):
+        A.top_examples(wide, "wide", x, 0, node=(10, 0))
+
+
 # ------------------------------------------------------------------------------------------ receptive fields
 # receptive_field() works from the layer geometry alone; the tests check it against what the network computes:
 # the support of the gradient of a node with respect to the input (every node of every map layer of small models

@@ -98,6 +98,17 @@ def test_integrated_gradients_completeness_and_batching(cnn, x28):
     np.testing.assert_allclose(per_image, ig, rtol=1e-4, atol=1e-6)
 
 
+def test_integrated_gradients_with_one_baseline_per_image_in_one_or_several_passes(cnn, x28):
+    x, classes = x28[:2], np.array([3, 8])
+    baselines = np.stack([np.full(x.shape[1:], -0.42, np.float32), np.zeros(x.shape[1:], np.float32)])
+    alone = np.concatenate([AT.integrated_gradients(cnn, x[i : i + 1], classes[i : i + 1], baselines[i], n_steps=8)
+                            for i in range(2)])
+    np.testing.assert_allclose(AT.integrated_gradients(cnn, x, classes, baselines, n_steps=8), alone,
+                               rtol=1e-4, atol=1e-6)
+    one_image_per_pass = AT.integrated_gradients(cnn, x, classes, baselines, n_steps=8, batch_size=9)
+    np.testing.assert_allclose(one_image_per_pass, alone, rtol=1e-4, atol=1e-6)
+
+
 def test_class_scores_are_the_logits(cnn, x28):
     logits = np.asarray(keras.Model(cnn.inputs[0], cnn.get_layer("Dense_2").output)(x28))
     np.testing.assert_allclose(AT.class_scores(cnn, x28, 3), logits[:, 3], rtol=1e-5, atol=1e-6)

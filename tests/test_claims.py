@@ -51,3 +51,11 @@ def test_an_unchecked_false_claim_on_a_full_run_says_not_checked(capsys, monkeyp
     monkeypatch.delenv(claims.FAST_PATH_ENV, raising=False)
     claims.claim("most maps react", False, "3 of 16 maps", strict=False)
     assert capsys.readouterr().out == "✗ (not checked) most maps react — 3 of 16 maps\n"
+
+
+def test_a_claim_renders_its_line_for_every_outcome():
+    false = claims.Claim("most maps react", False, "3 of 16 maps")
+    assert false.line() == "✗ most maps react — 3 of 16 maps"
+    assert false.line(checked=False) == "✗ (not checked) most maps react — 3 of 16 maps"
+    assert false.line(checked=False, fast_path=True) == "✗ (fast path, not checked) most maps react — 3 of 16 maps"
+    assert claims.Claim("most maps react", True, "12 of 16").line(checked=False) == "✓ most maps react — 12 of 16"

@@ -65,6 +65,13 @@ def test_discretize_keeps_mean_and_variance_and_rejects_bad_grids():
         distributions.discretize(np.zeros(3), -1.0, 1.0, 0.1)
 
 
+def test_discretize_gives_each_point_the_mass_of_its_cell():
+    # cells [-1/8, 1/8), [1/8, 3/8), ..., [7/8, 9/8): the end points get half a cell of the uniform's mass
+    g = distributions.discretize(stats.uniform(), 0.0, 1.0, 0.25)
+    np.testing.assert_allclose(g.x, [0.0, 0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(g.p, [0.125, 0.25, 0.25, 0.25, 0.125])
+
+
 def test_histogram_density_of_gaussian_samples_is_close_to_the_gaussian():
     samples = stats.norm(5.0, 2.0).rvs(200_000, random_state=np.random.default_rng(4))
     g = distributions.histogram_density(samples, n_bins=50)
