@@ -339,3 +339,10 @@ def test_extreme_value_fit_reports_in_the_units_of_the_maxima():
     assert stricter.family == ("Fréchet" if fit.xi > 0 else "Weibull")
     with pytest.raises(ValueError, match=r"alpha must be (in|a finite number in) \(0, 1"):
         distributions.fit_extreme_value(maxima, alpha=1.0)
+
+
+def test_max_entropy_iteration_limit_is_bounded():
+    x = np.linspace(-5.0, 5.0, 101)
+    with pytest.raises(ValueError, match=r"max_iterations must be at most 100,000 .*got 100,001"):
+        distributions.max_entropy(x, {"x^2": 1.0}, max_iterations=100_001)
+    assert distributions.max_entropy(x, {"x^2": 1.0}, max_iterations=100_000).max_constraint_error({"x^2": 1.0}) < 1e-5
