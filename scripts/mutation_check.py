@@ -446,7 +446,7 @@ def check_tables(mutants: list[Mutant]) -> None:
 
 
 def make_copy() -> Path:
-    """A scratch copy of what the tests need; data/ is linked (the tests only read it)."""
+    """A scratch copy of what the tests need; data/ and notebooks/ are linked (the tests only read them)."""
     work = Path(tempfile.mkdtemp(prefix="mutation_check_"))
     for name in ("helpers", "tests", "scripts"):
         shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -454,7 +454,8 @@ def make_copy() -> Path:
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, work / name)
     shutil.copytree(ROOT / ".ci", work / ".ci")
-    (work / "data").symlink_to(ROOT / "data")
+    for name in ("data", "notebooks"):  # read only (a test runs a notebook's cell)
+        (work / name).symlink_to(ROOT / name)
     return work
 
 
@@ -490,7 +491,7 @@ def _pytest_in_fork(work: Path, args: list[str], timeout: float) -> tuple[int | 
             os.chdir(work)
             sys.path.insert(0, str(work))
             sys.dont_write_bytecode = True
-            os.environ.update(PYTHONDONTWRITEBYTECODE="1", MNIST_OIP_PROGRESS="0")
+            os.environ.update(PYTHONDONTWRITEBYTECODE="1", MNIST_OIP_PROGRESS="0", PYTHONPATH=str(work))  # kernels too
             import pytest
 
             import helpers
