@@ -419,3 +419,11 @@ def test_load_refuses_a_zip_archive_that_is_not_a_keras_model(saved):
     _edit_record(saved, model_sha256=hashlib.sha256(saved.read_bytes()).hexdigest())
     with pytest.raises(M.ModelFileError, match="not a loadable .keras model"):
         M.load_model(saved)
+
+
+@pytest.mark.parametrize("name, low, high", [("rotation_degrees", 0.0, 180.0), ("shift_pixels", 0.0, 14.0)])
+def test_augmentation_ranges_include_their_ends_and_nothing_beyond(name, low, high):
+    assert getattr(M.TrainConfig(**{name: low}), name) == low and getattr(M.TrainConfig(**{name: high}), name) == high
+    for beyond in (low - 0.5, high + 0.5):
+        with pytest.raises(ValueError, match=name):
+            M.TrainConfig(**{name: beyond})
