@@ -427,3 +427,22 @@ def test_augmentation_ranges_include_their_ends_and_nothing_beyond(name, low, hi
     for beyond in (low - 0.5, high + 0.5):
         with pytest.raises(ValueError, match=name):
             M.TrainConfig(**{name: beyond})
+
+
+def test_raw_pixels_as_floats_are_accepted_from_0_to_255_and_nothing_else():
+    images = np.zeros((3, 4, 4), np.float32)
+    images[0, 0, 0] = 255.0
+    M.check_images_and_labels(images, np.array([0, 1, 2]))  # 0..255 as floats: raw pixels
+    for bad in (-0.5, 255.5):
+        beyond = images.copy()
+        beyond[1, 1, 1] = bad
+        with pytest.raises(ValueError, match=r"raw pixels in 0\.\.255"):
+            M.check_images_and_labels(beyond, np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="look standardized or scaled"):
+        M.check_images_and_labels(images / 255.0, np.array([0, 1, 2]))  # 0..1 exactly: scaled
+
+
+def test_load_refuses_a_record_without_the_keras_version(saved):
+    _edit_record(saved, versions={"tensorflow": "2.19.0"})
+    with pytest.raises(M.ModelFileError, match="the record's versions lack the Keras version"):
+        M.load_model(saved)
