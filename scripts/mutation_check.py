@@ -148,6 +148,14 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("attribution.integrated_gradients",
      "per_pass = max(1, batch_size // (n_steps + 1))  # images whose whole path fits one pass [2]", "1 -> 2"):
         "images per pass only: the gradients are computed in batches of batch_size either way",
+    ("model.make_schedule", "n_drops = max(0, (config.epochs - 1) // config.step_epochs)", "- -> +"):
+        "the extra drop it adds starts after the last epoch: no step of the training reaches it",
+    ("distributions.max_entropy", "scale[scale == 0] = 1.0", "0 -> 1"):
+        "a constant feature is refused before (no target lies strictly inside its range), so no scale is 0",
+    ("distributions.max_entropy", "scale[scale == 0] = 1.0", "0 -> -1"):
+        "a constant feature is refused before (no target lies strictly inside its range), so no scale is 0",
+    ("distributions.max_entropy", "scale[scale == 0] = 1.0", "1.0 -> 2.0"):
+        "a constant feature is refused before (no target lies strictly inside its range), so no scale is 0",
 }
 """Known-equivalent mutants: they change nothing a user can observe, each with its one-line reason."""
 
