@@ -594,9 +594,9 @@ def run_mutants(mutants: list[Mutant], timeout: float, results_path: Path | None
                 (work / source_file).write_text(originals[source_file])
                 outcome, seconds, output = run_tests(work, tests, k, timeout * 3,
                                                      ("--durations=0", "--durations-min=0"))
-                collected = re.search(r"(\d+) passed", _last_line(output))
+                ran = sum(int(n) for n in re.findall(r"(\d+) (?:passed|skipped)", _last_line(output)))
                 orders[key] = _test_order(output) if outcome == "survived" else None
-                if orders[key] is None or not collected or int(collected.group(1)) != len(orders[key]):
+                if orders[key] is None or ran != len(orders[key]):
                     orders[key] = None
                     print(f"baseline {' '.join(tests)}: the unmutated tests do not pass ({outcome}); its mutants are not "
                           f"run:\n{output[-3000:]}", flush=True)
