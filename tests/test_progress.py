@@ -120,3 +120,19 @@ def test_the_training_bar_follows_the_switch(monkeypatch, stderr):
     shown.on_train_begin()
     shown.on_train_end()
     assert "training, epoch 1/1" in stream.getvalue()
+
+
+def test_bars_refuse_what_they_cannot_show():
+    assert progress.bar(0, "", progress=False).total == 0  # an empty bar and an empty description are fine
+    with pytest.raises(ValueError, match="total must be an integer >= 0"):
+        progress.bar(-1, "scan", progress=False)
+    with pytest.raises(TypeError, match="desc must be a string"):
+        progress.bar(3, None, progress=False)
+    with pytest.raises(TypeError, match="unit must be a string"):
+        progress.bar(3, "scan", unit=1, progress=False)
+    assert progress.keras_callback(epochs=1, steps_per_epoch=1) is not None
+    for epochs, steps in ((0, 5), (5, 0)):
+        with pytest.raises(ValueError, match="must be an integer >= 1"):
+            progress.keras_callback(epochs=epochs, steps_per_epoch=steps)
+    with pytest.raises(TypeError, match="progress must be True, False or None"):
+        progress.keras_callback(epochs=1, steps_per_epoch=1, progress="yes")  # refused at once, not at training
