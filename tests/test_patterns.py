@@ -354,3 +354,18 @@ def test_phase_randomized_is_seeded():
 def test_phase_randomized_bad_input(image, seed, error, message):
     with pytest.raises(error, match=message):
         P.phase_randomized(image, seed=seed)
+
+
+def test_fit_copies_places_a_wide_part_and_a_part_cut_by_the_edge():
+    part = np.random.default_rng(7).normal(size=(4, 8))
+    part -= part.mean()
+    inside = np.zeros((20, 24))
+    inside[5:9, 2:10] = part  # centred at row 6.5, col 5.5; the target's centre is (9.5, 11.5)
+    fit = P.fit_copies(inside, part, n_copies=1)
+    np.testing.assert_allclose(fit.positions, [[-3.0, -6.0]])
+    np.testing.assert_allclose(fit.amplitudes, [1.0], rtol=1e-9)
+    cut = np.zeros((20, 24))
+    cut[5:9, 0:6] = part[:, 2:]  # the copy spans cols -2..5: its first two columns fall outside
+    fit = P.fit_copies(cut, part, n_copies=1, min_overlap=0.3)
+    np.testing.assert_allclose(fit.positions, [[-3.0, 1.5 - 11.5]])
+    assert fit.r2 == pytest.approx(1.0, abs=0.02)  # only the target's mean is left unexplained
