@@ -173,3 +173,15 @@ def test_lab_kernels_import_helpers_first():
             os.environ["TF_CPP_MIN_LOG_LEVEL"] = env_level
     outputs = nb.cells[0].outputs
     assert [(o.output_type, o.get("name"), o.get("text")) for o in outputs] == [("stream", "stdout", "tensorflow\n")]
+
+
+def test_the_hook_steps_aside_where_there_is_no_tensorflow_to_load(monkeypatch):
+    import importlib.machinery
+    import importlib.util
+
+    finder = startup._QuietFinder()
+    assert finder.find_spec("numpy") is None  # other modules are never touched
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert finder.find_spec("tensorflow") is None  # not installed: the import fails as it would without the hook
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: importlib.machinery.ModuleSpec(name, None))
+    assert finder.find_spec("tensorflow") is None  # no loader (a namespace package): nothing to run quietly
