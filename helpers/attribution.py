@@ -223,8 +223,8 @@ def smoothgrad(
     """
     n_samples = checks.size("n_samples", n_samples, MAX_SAMPLES, "attribution.MAX_SAMPLES; each copy costs a "
                             "gradient pass per image, and the paper uses 50")
-    noise_level = checks.real("noise_level", noise_level, 0, 10)
-    seed = checks.integer("seed", seed, 0, 2**63 - 1)
+    noise_level = checks.real("noise_level", noise_level, 0, 10, why="a fraction of the value range; the paper uses 0.1-0.2")
+    seed = checks.integer("seed", seed, 0, 2**63 - 1, "64-bit seeds")
     target_layer = _target(model, target_layer)
     absolute, verbose = checks.flag("absolute", absolute), checks.flag("verbose", verbose)
     x, indices = _prepare(model, x, class_indices, target_layer, batch_size, copies=n_samples)
@@ -417,7 +417,7 @@ def randomized_copy(model, from_layer: str | None = None, seed: int = 0):
     import keras
 
     names = activations.layer_names(model)
-    seed = checks.integer("seed", seed, 0, 2**63 - 1)
+    seed = checks.integer("seed", seed, 0, 2**63 - 1, "64-bit seeds")
     first = 0 if from_layer is None else names.index(activations.check_layer_name(model, from_layer).name)
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())

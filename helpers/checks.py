@@ -50,18 +50,9 @@ def _valid_range(low: float | None, high: float | None, open_low: bool = False) 
 
 
 def _shown(value) -> str:
-    """``value`` for a message: its repr, shortened, with the type for anything that is not a plain number."""
+    """``value`` for a message: its repr, shortened to 60 characters."""
     text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return f"{type(value).__name__} {text}"
-    return text
-
-
-def _error(value) -> type:
-    """WrongTypeError for a value that is not a number at all, ValueError for a number out of range."""
-    return ValueError if isinstance(value, (numbers.Number, np.number)) and not isinstance(value, (bool, np.bool_, complex)) else WrongTypeError
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def is_integer(value) -> bool:
@@ -74,10 +65,20 @@ def is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def integer(name: str, value, low: int | None = None, high: int | None = None) -> int:
-    """``value`` as an ``int``; raises ValueError unless it is an integer within ``low..high`` (inclusive)."""
-    if not is_integer(value) or (low is not None and value < low) or (high is not None and value > high):
-        raise _error(value)(f"{name} must be an integer{_valid_range(low, high)}, got {_shown(value)}")
+def integer(name: str, value, low: int | None = None, high: int | None = None, why: str | None = None) -> int:
+    """``value`` as an ``int``; raises ValueError unless it is an integer within ``low..high`` (inclusive).
+
+    Anything but an integer (a float, even 2.0; a bool; a string) raises :class:`WrongTypeError`. With ``why``,
+    ``high`` is a limit on work or memory: a larger value gets its own message, "at most ``high`` (``why``)".
+    """
+    if not is_integer(value):
+        shown_high = None if why else high
+        raise WrongTypeError(f"{name} must be an integer{_valid_range(low, shown_high)}, got {_shown(value)}")
+    if why is not None and high is not None and value > high:
+        raise ValueError(f"{name} must be at most {high:,} ({why}), got {value:,}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        shown_high = None if why else high
+        raise ValueError(f"{name} must be an integer{_valid_range(low, shown_high)}, got {_shown(value)}")
     return int(value)
 
 
@@ -87,27 +88,31 @@ def size(name: str, value, high: int, why: str, low: int = 1) -> int:
     ``why`` says what a larger value would cost, e.g. ``"more take minutes"``; it ends the message for a value
     above ``high``, so that the user learns the allowed size and the reason.
     """
-    value = integer(name, value, low)
-    if value > high:
-        raise ValueError(f"{name} must be at most {high:,} ({why}), got {value:,}")
-    return value
+    return integer(name, value, low, high, why)
 
 
-def real(name: str, value, low: float | None = None, high: float | None = None, open_low: bool = False) -> float:
+def real(name: str, value, low: float | None = None, high: float | None = None, open_low: bool = False,
+         why: str | None = None) -> float:
     """``value`` as a finite ``float``; raises ValueError unless it lies in ``[low, high]`` (``(low, high]`` with
-    ``open_low``). NaN, infinities, booleans, strings, complex numbers and other non-numbers are refused."""
-    ok = False
-    if is_real(value):
-        try:
-            ok = math.isfinite(float(value))
-        except OverflowError:  # an int beyond the float range
-            ok = False
+    ``open_low``). NaN and infinities raise ValueError; booleans, strings, complex numbers and other non-numbers
+    raise :class:`WrongTypeError`. With ``why``, a value above ``high`` gets its own message, "at most ``high``
+    (``why``)"."""
+    shown_high = None if why else high
+    valid = f"{name} must be a finite number{_valid_range(low, shown_high, open_low)}"
+    if not is_real(value):
+        raise WrongTypeError(f"{valid}, got {_shown(value)}")
+    try:
+        ok = math.isfinite(float(value))
+    except OverflowError:  # an int beyond the float range
+        ok = False
+    if ok and why is not None and high is not None and value > high:
+        raise ValueError(f"{name} must be at most {high:g} ({why}), got {float(value):g}")
     if ok and low is not None:
         ok = value > low if open_low else value >= low
     if ok and high is not None:
         ok = value <= high
     if not ok:
-        raise _error(value)(f"{name} must be a finite number{_valid_range(low, high, open_low)}, got {_shown(value)}")
+        raise ValueError(f"{valid}, got {_shown(value)}")
     return float(value)
 
 

@@ -165,7 +165,7 @@ class Standardizer:
 
     def __post_init__(self) -> None:
         checks.real("mean (pixel units)", self.mean, -1e6, 1e6)
-        checks.real("std (pixel units)", self.std, 0, 1e6, open_low=True)
+        checks.real("std (pixel units)", self.std, 0, 1e6, open_low=True, why="pixels lie in 0..255")
 
     @classmethod
     def fit(cls, images_uint8: np.ndarray) -> "Standardizer":

@@ -75,7 +75,7 @@ def setup_device(
     checks.choice("device", device, _VALID_DEVICES)
     for name, value in (("intra_op_threads", intra_op_threads), ("inter_op_threads", inter_op_threads)):
         if value is not None:
-            checks.integer(f"{name} (or None)", value, 0, MAX_THREADS)
+            checks.integer(f"{name} (or None)", value, 0, MAX_THREADS, "more threads than any machine has cores")
     memory_growth, verbose = checks.flag("memory_growth", memory_growth), checks.flag("verbose", verbose)
 
     import tensorflow as tf
@@ -121,7 +121,7 @@ def set_seeds(seed: int = 42, deterministic: bool = False) -> None:
     With ``deterministic=True`` TensorFlow also uses deterministic op implementations (slower on a GPU;
     identical results across runs on the same machine and library versions).
     """
-    seed = checks.integer("seed", seed, 0, 2**32 - 1)
+    seed = checks.integer("seed", seed, 0, 2**32 - 1, "NumPy's 32-bit global seed")
     deterministic = checks.flag("deterministic", deterministic)
     import keras
     import tensorflow as tf

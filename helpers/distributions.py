@@ -78,7 +78,8 @@ class GridDensity:
             raise ValueError(f"p must be a non-empty 1-D array of masses, got shape {p.shape}")
         checks.size("len(p)", p.size, MAX_GRID, "distributions.MAX_GRID")
         checks.real("x0", self.x0, -MAX_COORDINATE, MAX_COORDINATE)
-        checks.real("dx (the grid step)", self.dx, 0, MAX_COORDINATE, open_low=True)
+        checks.real("dx (the grid step)", self.dx, 0, MAX_COORDINATE, open_low=True,
+                    why="distributions.MAX_COORDINATE; squares of larger values overflow")
         if not np.isfinite(self.x0 + self.dx * p.size):
             raise ValueError(f"the grid x0 + dx * arange(len(p)) overflows, got x0={self.x0}, dx={self.dx}")
         if p.min() < 0:
@@ -316,7 +317,7 @@ def max_entropy(
     Raises ``ValueError`` for a bad grid, an unknown feature, a feature that is not finite on the grid, or a
     target outside the feature's range on the grid; ``RuntimeError`` if the constraints cannot be met.
     """
-    tol = checks.real("tol", tol, 0, 1, open_low=True)
+    tol = checks.real("tol", tol, 0, 1, open_low=True, why="a relative accuracy")
     max_iterations = checks.size("max_iterations", max_iterations, 100_000, "the optimizer converges in tens")
     x = checks.finite_array("x", x, dtype=np.float64, max_abs=MAX_COORDINATE)
     if x.ndim != 1 or len(x) < 3 or np.any(np.diff(x) <= 0):

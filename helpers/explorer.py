@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from helpers import files, oip, plotting
+from helpers import checks, files, oip, plotting
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -38,8 +38,15 @@ if TYPE_CHECKING:
 
     from helpers.data import Standardizer
 
+__all__ = [
+    "AscentSettings", "LayerChoice", "layer_choices", "ExplorerSettings", "describe_target", "start_images",
+    "segment_ends", "run_settings", "result_figure", "save_result_png", "figure_png", "OIPExplorer", "oip_explorer",
+]
+
 AscentSettings = oip.AscentSettings
 _DEFAULTS = AscentSettings()
+MAX_UPDATES = 1_000
+"""The most progress reports :func:`run_settings` makes (each one is a separate compiled call and a redraw)."""
 
 SCALE_CHOICES = oip.DEFAULT_SCALES
 """The length scales (grid sizes of the start's random fluctuations) the explorer offers, coarse to fine."""
@@ -94,7 +101,7 @@ def layer_choices(model) -> list[LayerChoice]:
     """
     import keras
 
-    targets = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
+    targets = [layer for layer in checks.keras_model("model", model).layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
     choices = []
     for i, layer in enumerate(targets):
         try:
@@ -143,30 +150,29 @@ class ExplorerSettings:
     ascent: oip.AscentSettings = _DEFAULTS
 
     def __post_init__(self) -> None:
-        def is_int(value) -> bool:
-            return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-        if not isinstance(self.layer_name, str):
-            raise ValueError(f"layer_name must be a string, got {type(self.layer_name).__name__} {self.layer_name!r}")
-        if not is_int(self.map_index) or self.map_index < 0:
-            raise ValueError(f"map_index must be an integer >= 0, got {self.map_index!r}")
+        checks.string("layer_name", self.layer_name)
+        checks.integer("map_index", self.map_index, 0)
         if self.node is not None:
-            node = tuple(self.node)
-            if len(node) != 2 or not all(is_int(v) for v in node):
+            node = self.node
+            if isinstance(node, (str, bytes)) or np.ndim(node) != 1 or len(node) != 2 or not all(
+                    checks.is_integer(v) for v in node):
                 raise ValueError(f"node must be None or (row, col) integers, got {self.node!r}")
             object.__setattr__(self, "node", (int(node[0]), int(node[1])))
-        scales = tuple(tuple(s) for s in self.scales)
-        if not scales:
+        if isinstance(self.scales, (str, bytes)) or not isinstance(self.scales, (tuple, list)):
+            raise checks.WrongTypeError(f"scales must be (rows, cols) grid sizes >= 1, got {self.scales!r}")
+        if not len(self.scales):
             raise ValueError(
                 "no length scale selected; choose at least one, e.g. "
                 + ", ".join(f"({r}, {c})" for r, c in SCALE_CHOICES)
             )
-        if any(len(s) != 2 or not all(is_int(v) and v >= 1 for v in s) for s in scales):
-            raise ValueError(f"scales must be (rows, cols) grid sizes >= 1, got {scales}")
-        amplitudes = tuple(float(a) for a in self.amplitudes)
+        scales = tuple(tuple(s) if isinstance(s, (tuple, list)) else (s,) for s in self.scales)
+        if any(len(s) != 2 or not all(checks.is_integer(v) and 1 <= v <= 2**16 for v in s) for s in scales):
+            raise ValueError(f"scales must be (rows, cols) grid sizes >= 1, got {self.scales}")
+        amplitudes = tuple(float(a) for a in checks.finite_array("amplitudes", self.amplitudes, dtype=np.float64,
+                                                                 ndim=1))
         if len(amplitudes) != len(scales):
             raise ValueError(f"got {len(amplitudes)} amplitudes for {len(scales)} scales; give one per scale")
-        if not all(math.isfinite(a) and a > 0 for a in amplitudes):
+        if not all(0 < a <= oip.MAX_FACTOR for a in amplitudes):
             raise ValueError(f"amplitudes must be finite and > 0, got {amplitudes}")
         object.__setattr__(self, "scales", tuple((int(r), int(c)) for r, c in scales))
         object.__setattr__(self, "amplitudes", amplitudes)
@@ -179,7 +185,7 @@ class ExplorerSettings:
         Raises ValueError for an unknown layer (listing the valid names), a map index out of range or a node
         outside the map (naming the valid ranges), a node on a dense layer, or a model without a fixed image size.
         """
-        info = oip.layer_info(model, self.layer_name)
+        info = oip.layer_info(model, self.layer_name)  # checks the model too
         oip.check_targets(info, np.array([self.map_index]), self.node)
         self.ascent.check_image(oip.model_image_shape(model))
         return info
@@ -187,6 +193,7 @@ class ExplorerSettings:
 
 def describe_target(model, settings: ExplorerSettings) -> str:
     """A short title, e.g. ``"Conv2D_3, map 5"``, ``"Conv2D_3, map 5, node (1, 2)"``, ``"Dense_2, class 3"``."""
+    _check_settings(settings)
     choice = _choice(model, settings.layer_name)
     text = f"{settings.layer_name}, {choice.noun} {settings.map_index}"
     return text if settings.node is None else f"{text}, node {settings.node}"
@@ -194,6 +201,7 @@ def describe_target(model, settings: ExplorerSettings) -> str:
 
 def start_images(model, settings: ExplorerSettings) -> np.ndarray:
     """The start image of ``settings`` for ``model``, ``(1, h, w, c)`` standardized (multi-scale, seeded)."""
+    _check_settings(settings)
     return oip.initial_images(1, oip.model_image_shape(model), scales=settings.scales,
                               amplitudes=settings.amplitudes, seed=settings.ascent.seed)
 
@@ -207,8 +215,10 @@ def segment_ends(n_steps: int, damping_every: int = 4, n_updates: int = 12) -> l
 
     E.g. ``segment_ends(600)`` -> ``[8, 16, 32, 52, 64, 104, 128, 156, ..., 520, 572, 600]``.
     """
-    if n_steps < 1 or damping_every < 1 or n_updates < 1:
-        raise ValueError(f"need n_steps, damping_every and n_updates >= 1, got {n_steps}, {damping_every}, {n_updates}")
+    n_steps = checks.integer("n_steps", n_steps, 1, oip.MAX_STEPS)
+    damping_every = checks.integer("damping_every", damping_every, 1, oip.MAX_STEPS)
+    n_updates = checks.size("n_updates", n_updates, MAX_UPDATES, "explorer.MAX_UPDATES; each report is a "
+                            "compiled call and a redraw")
     first = damping_every * math.ceil(8 / damping_every)
     doubling = oip.log_spaced_steps(n_steps, first=first)[:-1]
     stride = damping_every * max(1, math.ceil(n_steps / n_updates / damping_every))
@@ -238,6 +248,11 @@ def run_settings(
         x0=start_images(model, settings), node=..., settings=settings.ascent.replace(early_stop=False))``, with
         snapshots at the segment ends (see the module's note on random transformations).
     """
+    _check_settings(settings)
+    if on_progress is not None and not callable(on_progress):
+        raise checks.WrongTypeError(f"on_progress must be a function of the result so far, or None, got "
+                                    f"{type(on_progress).__name__}")
+    n_updates = checks.size("n_updates", n_updates, MAX_UPDATES, "explorer.MAX_UPDATES")
     settings.check(model)
     ascent = settings.ascent
     tolerance, window = ascent.tolerance, ascent.window
@@ -306,6 +321,15 @@ def result_figure(
     """
     import matplotlib.pyplot as plt
 
+    if not isinstance(result, oip.OIPResult):
+        raise checks.WrongTypeError(f"result must be an OIPResult (from run_settings or run_oip), got "
+                                    f"{type(result).__name__}")
+    _check_standardizer(standardizer)
+    if title is not None:
+        checks.string("title", title, allow_empty=True)
+    if n_steps is not None:
+        checks.integer("n_steps", n_steps, 0, oip.MAX_STEPS)
+    image_index = checks.integer("image_index", image_index, 0)
     if not 0 <= image_index < len(result.images):
         raise ValueError(f"image_index {image_index} is out of range for a result with {len(result.images)} images: "
                          f"valid 0..{len(result.images) - 1}")
@@ -379,11 +403,14 @@ def save_result_png(
     """
     import matplotlib.pyplot as plt
 
-    path = Path(path)
+    path = checks.file_path("path", path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"{path}: PNG files need the suffix .png, got {path.suffix or 'none'!r}")
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder; give a file name ending in .png")
+    overwrite = checks.flag("overwrite", overwrite)
+    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True, why="larger pictures exhaust memory")
+    if not isinstance(fig_or_result, oip.OIPResult) and not hasattr(fig_or_result, "savefig"):
+        raise checks.WrongTypeError(f"fig_or_result must be a Matplotlib figure or an OIPResult, got "
+                                    f"{type(fig_or_result).__name__}")
     if figure_kwargs and not isinstance(fig_or_result, oip.OIPResult):
         raise ValueError(f"figure keywords {sorted(figure_kwargs)} apply only when saving an OIPResult, not a figure")
     files.check_overwrite([path], overwrite, hint)
@@ -403,6 +430,9 @@ def save_result_png(
 
 def figure_png(fig: "Figure", dpi: int = 80) -> bytes:
     """The PNG bytes of ``fig`` (for an ``ipywidgets.Image``)."""
+    if not hasattr(fig, "savefig"):
+        raise checks.WrongTypeError(f"fig must be a Matplotlib figure, got {type(fig).__name__}")
+    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True, why="larger pictures exhaust memory")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
@@ -425,6 +455,8 @@ class OIPExplorer:
     def __init__(self, model, standardizer: "Standardizer | None" = None) -> None:
         import ipywidgets as w
 
+        checks.keras_model("model", model)
+        _check_standardizer(standardizer)
         self.model, self.standardizer = model, standardizer
         self.result: oip.OIPResult | None = None
         self.result_settings: ExplorerSettings | None = None
@@ -585,4 +617,19 @@ def oip_explorer(model, standardizer: "Standardizer | None" = None) -> OIPExplor
     contrast-enhanced, in pixel units when a ``standardizer`` is given) and the loss curve while they evolve;
     Save PNG writes the figure. Returns an :class:`OIPExplorer` (its ``.widget`` is the ipywidgets box).
     """
+    checks.keras_model("model", model)
+    _check_standardizer(standardizer)
     return OIPExplorer(model, standardizer)
+
+
+def _check_settings(settings) -> None:
+    if not isinstance(settings, ExplorerSettings):
+        raise checks.WrongTypeError(f"settings must be an ExplorerSettings, got {type(settings).__name__}")
+
+
+def _check_standardizer(standardizer) -> None:
+    from helpers.data import Standardizer
+
+    if standardizer is not None and not isinstance(standardizer, Standardizer):
+        raise checks.WrongTypeError(f"standardizer must be a data.Standardizer or None, got "
+                                    f"{type(standardizer).__name__}")

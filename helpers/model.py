@@ -23,7 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import data, device, files
+from helpers import checks, data, device, files
+
+__all__ = [
+    "ModelFileError", "TrainingDivergedError", "build_cnn", "build_mlp", "TrainConfig", "TrainResult",
+    "make_schedule", "learning_rates_per_epoch", "make_optimizer", "check_images_and_labels",
+    "augment_images", "make_dataset", "split_train_validation", "apply_l2",
+    "kernel_norm", "compile_for_training", "train", "evaluate_accuracy", "predict_probabilities", "predict_classes",
+    "make_record", "record_path", "check_record", "save_model", "read_record", "load_model",
+]
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
 """Where the committed, trained model and its record live."""
@@ -36,10 +44,39 @@ RECORD_VERSION = 1
 
 VALID_OPTIMIZERS = ("sgd", "adam")
 VALID_SCHEDULES = ("constant", "exponential", "step", "cosine")
+MAX_EPOCHS = 10_000
+"""The most epochs a recipe may ask for (one epoch of MNIST takes about 20 s on a laptop CPU)."""
+MAX_BATCH = 60_000
+"""The largest batch size: the whole MNIST training set; a larger batch fails inside TensorFlow."""
+MAX_IMAGES = 10_000_000
+"""The largest ``validation_size`` or ``train_size``: more images than fit in memory."""
+MAX_LAYER_SIZE = 65_536
+"""The most maps or units :func:`build_cnn` and :func:`build_mlp` build per layer (and the largest input side)."""
 
 
 class ModelFileError(ValueError):
     """A saved model or its record is missing, corrupt, or incompatible with this code."""
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss became NaN or infinite: training was stopped and no result is returned."""
+
+
+def _sizes(name: str, values, count: int | None = None) -> tuple[int, ...]:
+    """``values`` as a tuple of layer sizes in 1..:data:`MAX_LAYER_SIZE` (``count`` of them if given)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+        raise checks.WrongTypeError(f"{name} must be a sequence of positive integers, got {type(values).__name__} "
+                                    f"{values!r}")
+    if count is not None and len(values) != count:
+        raise ValueError(f"{name} must give {count} sizes, got {tuple(values)}")
+    return tuple(checks.size(f"each of {name}", v, MAX_LAYER_SIZE, "model.MAX_LAYER_SIZE") for v in values)
+
+
+def _regularizer(l2):
+    import keras
+
+    l2 = checks.real("l2", l2, 0, 1e6, why="the recipe uses 1e-4")
+    return keras.regularizers.L2(l2) if l2 > 0 else None
 
 
 def build_cnn(
@@ -62,11 +99,13 @@ def build_cnn(
     """
     import keras
 
-    if len(conv_filters) != 3:
-        raise ValueError(f"conv_filters must give the maps of the three conv layers, got {tuple(conv_filters)}")
-    if l2 < 0:
-        raise ValueError(f"l2 must be >= 0, got {l2}")
-    regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+    input_shape = _sizes("input_shape", input_shape, 3)
+    n_classes = checks.size("n_classes", n_classes, MAX_LAYER_SIZE, "model.MAX_LAYER_SIZE")
+    conv_filters = _sizes("conv_filters (the maps of the three conv layers)", conv_filters, 3)
+    kernel_size = checks.size("kernel_size", kernel_size, min(input_shape[:2]), "the input's smaller side")
+    dense_units = checks.size("dense_units", dense_units, MAX_LAYER_SIZE, "model.MAX_LAYER_SIZE")
+    seed = None if seed is None else checks.integer("seed", seed, 0, 2**31 - 1, "TensorFlow's 31-bit seeds")
+    regularizer = _regularizer(l2)
 
     def init(i: int):
         return keras.initializers.GlorotUniform(seed=None if seed is None else seed + i)
@@ -101,7 +140,11 @@ def build_mlp(
     """A plain dense network (e.g. 784 -> 70 -> 30 -> 10) as a baseline without convolutions."""
     import keras
 
-    regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+    input_shape = _sizes("input_shape", input_shape, 3)
+    hidden_units = _sizes("hidden_units", hidden_units)
+    n_classes = checks.size("n_classes", n_classes, MAX_LAYER_SIZE, "model.MAX_LAYER_SIZE")
+    seed = None if seed is None else checks.integer("seed", seed, 0, 2**31 - 1, "TensorFlow's 31-bit seeds")
+    regularizer = _regularizer(l2)
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = keras.layers.Flatten(name="Flatten")(inputs)
     for i, units in enumerate(hidden_units, start=1):
@@ -142,45 +185,37 @@ class TrainConfig:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        # checked, not converted: the record and the repr show the values as given
         for name in ("optimizer", "schedule"):
-            if not isinstance(getattr(self, name), str):
-                raise TypeError(f"{name} must be a string, got {getattr(self, name)!r}")
-        if self.optimizer not in VALID_OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {', '.join(VALID_OPTIMIZERS)}")
-        if self.schedule not in VALID_SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r}; valid: {', '.join(VALID_SCHEDULES)}")
-        for name in ("epochs", "batch_size", "step_epochs", "validation_size", "seed", "train_size"):
-            value = getattr(self, name)
-            if name == "train_size" and value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__})")
-            if value < (0 if name == "seed" else 1):
-                raise ValueError(f"{name} must be {'>= 0' if name == 'seed' else 'a positive integer'}, got {value}")
-        if not isinstance(self.augment, (bool, np.bool_)):
-            raise TypeError(f"augment must be True or False, got {self.augment!r}")
-        for name in ("learning_rate", "momentum", "decay_rate", "l2", "shift_pixels", "rotation_degrees"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-                raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
-            if not np.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value}")
-        if self.learning_rate <= 0 or not 0 <= self.momentum < 1 or self.l2 < 0 or not 0 < self.decay_rate <= 1:
-            raise ValueError(
-                "need learning_rate > 0, 0 <= momentum < 1, l2 >= 0 and 0 < decay_rate <= 1, got "
-                f"{self.learning_rate}, {self.momentum}, {self.l2}, {self.decay_rate}"
-            )
-        if not 0 <= self.shift_pixels <= 14 or not 0 <= self.rotation_degrees <= 180:
-            raise ValueError(
-                f"need 0 <= shift_pixels <= 14 and 0 <= rotation_degrees <= 180, got {self.shift_pixels}, "
-                f"{self.rotation_degrees}"
-            )
+            checks.string(name, getattr(self, name))
+        checks.choice("optimizer", self.optimizer, VALID_OPTIMIZERS)
+        checks.choice("schedule", self.schedule, VALID_SCHEDULES)
+        checks.size("epochs", self.epochs, MAX_EPOCHS, "model.MAX_EPOCHS; an epoch of MNIST takes about 20 s on a "
+                    "laptop CPU")
+        checks.size("batch_size", self.batch_size, MAX_BATCH, "model.MAX_BATCH, the whole MNIST training set")
+        checks.size("step_epochs", self.step_epochs, MAX_EPOCHS, "model.MAX_EPOCHS")
+        checks.size("validation_size", self.validation_size, MAX_IMAGES, "model.MAX_IMAGES")
+        if self.train_size is not None:
+            checks.size("train_size", self.train_size, MAX_IMAGES, "model.MAX_IMAGES")
+        checks.integer("seed", self.seed, 0, 2**31 - 1, "TensorFlow's 31-bit seeds")
+        checks.flag("augment", self.augment)
+        checks.real("learning_rate", self.learning_rate, 0, 1e6, open_low=True, why="the recipe uses 0.01..0.05")
+        checks.real("momentum", self.momentum, 0, 0.999)
+        checks.real("decay_rate", self.decay_rate, 0, 1, open_low=True)
+        checks.real("l2", self.l2, 0, 1e6, why="the recipe uses 1e-4")
+        checks.real("shift_pixels", self.shift_pixels, 0, 14)
+        checks.real("rotation_degrees", self.rotation_degrees, 0, 180)
+        if self.schedule != "step":
+            checks.unused("step_epochs", self.step_epochs, 5, "only with schedule='step'")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, record: dict) -> "TrainConfig":
+        if not isinstance(record, dict):
+            raise checks.WrongTypeError(f"record must be a dict of training settings (TrainConfig.to_dict()), got "
+                                        f"{type(record).__name__} {record!r}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(record) - known)
         if unknown:
@@ -188,9 +223,28 @@ class TrainConfig:
         return cls(**record)
 
 
+def _check_config(config, name: str = "config") -> "TrainConfig":
+    if not isinstance(config, TrainConfig):
+        raise checks.WrongTypeError(f"{name} must be a TrainConfig, got {type(config).__name__}")
+    return config
+
+
+def _check_steps(steps_per_epoch) -> int:
+    return checks.size("steps_per_epoch", steps_per_epoch, MAX_IMAGES, "model.MAX_IMAGES")
+
+
+def _check_standardizer(standardizer) -> data.Standardizer:
+    if not isinstance(standardizer, data.Standardizer):
+        raise checks.WrongTypeError(f"standardizer must be a data.Standardizer, got {type(standardizer).__name__}")
+    return standardizer
+
+
 def make_schedule(config: TrainConfig, steps_per_epoch: int):
     """The learning rate as a Keras schedule of the optimizer step (or a float for "constant")."""
     import keras
+
+    _check_config(config)
+    steps_per_epoch = _check_steps(steps_per_epoch)
 
     lr = config.learning_rate
     if config.schedule == "constant":
@@ -208,6 +262,8 @@ def make_schedule(config: TrainConfig, steps_per_epoch: int):
 
 def learning_rates_per_epoch(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
     """Learning rate at the first step of each epoch, shape (epochs,): for plotting a schedule."""
+    _check_config(config)
+    steps_per_epoch = _check_steps(steps_per_epoch)
     schedule = make_schedule(config, steps_per_epoch)
     steps = np.arange(config.epochs) * steps_per_epoch
     if isinstance(schedule, float):
@@ -231,27 +287,20 @@ def check_images_and_labels(images_uint8: np.ndarray, labels: np.ndarray, n_clas
     Raw pixels are integers or floats in 0..255; standardized images (negative values) are refused, and
     images scaled to 0..1 are refused too, because the recipe standardizes raw pixels itself.
     """
-    images = np.asarray(images_uint8)
-    labels = np.asarray(labels)
+    n_classes = checks.size("n_classes", n_classes, MAX_LAYER_SIZE, "model.MAX_LAYER_SIZE")
+    images = checks.finite_array("images (raw pixels 0..255)", images_uint8)
     if images.ndim != 3 or images.shape[0] == 0:
         raise ValueError(f"images must have shape (n, height, width) with n >= 1, got {images.shape}")
-    if not (np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)):
-        raise TypeError(f"images must be numbers (raw pixels 0..255), got dtype {images.dtype}")
     if np.issubdtype(images.dtype, np.floating):
-        if not np.isfinite(images).all():
-            raise ValueError("images contain NaN or infinite values; raw pixels are 0..255")
         low, high = float(images.min()), float(images.max())
         if low < 0 or high > 255 or high <= 1.0:
             raise ValueError(
                 f"images must be raw pixels in 0..255 (uint8 as load_mnist returns them), got values in "
                 f"{low:.3g}..{high:.3g}: they look standardized or scaled already"
             )
-    if labels.shape != (len(images),):
-        raise ValueError(f"labels must have shape ({len(images)},), one per image, got {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"labels must be integer class indices 0..{n_classes - 1}, got dtype {labels.dtype}")
-    if labels.min() < 0 or labels.max() >= n_classes:
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got values {labels.min()}..{labels.max()}")
+    if np.shape(labels) != (len(images),):
+        raise ValueError(f"labels must have shape ({len(images)},), one per image, got {np.shape(labels)}")
+    checks.labels("labels", labels, n_classes)
 
 
 def augmentation_transforms(seed, batch_size, height: int, width: int, shift_pixels: float, rotation_degrees: float):
@@ -298,9 +347,11 @@ def augment_images(images_uint8: np.ndarray, config: TrainConfig, seed: tuple[in
     """
     import tensorflow as tf
 
-    images = np.asarray(images_uint8)
-    if images.ndim != 3:
-        raise ValueError(f"images must have shape (n, height, width), got {images.shape}")
+    images = checks.finite_array("images (raw pixels 0..255)", images_uint8, ndim=3)
+    _check_config(config)
+    if isinstance(seed, (str, bytes)) or np.shape(seed) != (2,) or not all(
+            checks.is_integer(v) and -2**63 <= v < 2**63 for v in seed):
+        raise checks.WrongTypeError(f"seed must be two integers, e.g. (0, 0), got {seed!r}")
     x = tf.constant(images[..., np.newaxis].astype(np.float32))
     return np.asarray(_augment(x, tf.constant(seed, tf.int64), config))[..., 0]
 
@@ -324,6 +375,14 @@ def make_dataset(
     """
     import tensorflow as tf
 
+    check_images_and_labels(images_uint8, labels)
+    _check_standardizer(standardizer)
+    batch_size = checks.size("batch_size", batch_size, MAX_BATCH, "model.MAX_BATCH, the whole MNIST training set")
+    shuffle = checks.flag("shuffle", shuffle)
+    if augment is not None:
+        _check_config(augment, "augment (a TrainConfig or None)")
+    seed = checks.integer("seed", seed, 0, 2**63 - 1, "64-bit seeds")
+    epochs = checks.size("epochs", epochs, MAX_EPOCHS, "model.MAX_EPOCHS")
     images = tf.constant(np.asarray(images_uint8)[..., np.newaxis])
     targets = tf.constant(np.asarray(labels, dtype=np.int32))
     n = len(images_uint8)
@@ -352,6 +411,9 @@ def split_train_validation(
     images_uint8: np.ndarray, labels: np.ndarray, config: TrainConfig
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Hold out the last ``validation_size`` training images; optionally keep only ``train_size`` of the rest."""
+    _check_config(config)
+    images = checks.finite_array("images_uint8", images_uint8, allow_empty=False)
+    checks.labels("labels", labels, count=len(images), per="image of images_uint8")
     n = len(images_uint8)
     if config.validation_size >= n:
         raise ValueError(f"validation_size {config.validation_size} leaves no training images (have {n})")
@@ -396,11 +458,8 @@ def apply_l2(model, l2: float) -> int:
 
     :func:`train` calls this with ``TrainConfig.l2``, so the recipe, not the way the model was built, decides.
     """
-    import keras
-
-    if isinstance(l2, bool) or not isinstance(l2, (int, float, np.floating)) or not np.isfinite(l2) or l2 < 0:
-        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-    regularizer = keras.regularizers.L2(float(l2)) if l2 > 0 else None
+    checks.keras_model("model", model)
+    regularizer = _regularizer(l2)
     count = 0
     for layer in model.layers:
         kernel = getattr(layer, "kernel", None)
@@ -413,6 +472,7 @@ def apply_l2(model, l2: float) -> int:
 
 def kernel_norm(model) -> float:
     """Root of the sum of squared kernel weights over all layers (biases excluded): what L2 penalizes."""
+    checks.keras_model("model", model)
     return float(np.sqrt(sum(float(np.sum(np.square(np.asarray(layer.kernel))))
                              for layer in model.layers if getattr(layer, "kernel", None) is not None)))
 
@@ -432,6 +492,7 @@ def _kernel_norm_logger():
 
 def compile_for_training(model, config: TrainConfig, steps_per_epoch: int) -> None:
     """Compile ``model`` with the optimizer and schedule of ``config``, cross-entropy loss and accuracy."""
+    checks.keras_model("model", model)
     model.compile(
         optimizer=make_optimizer(config, steps_per_epoch),
         loss="sparse_categorical_crossentropy",
@@ -466,10 +527,11 @@ def train(
 
     from helpers import progress as progress_bars
 
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    checks.keras_model("model", model)
+    _check_config(config)
+    _check_standardizer(standardizer)
+    verbose = checks.choice("verbose", verbose, (0, 1, 2))
+    progress = checks.flag("progress", progress, allow_none=True)
     check_images_and_labels(images_uint8, labels, n_classes=int(model.output_shape[-1]))
     (x_tr, y_tr), (x_val, y_val) = split_train_validation(images_uint8, labels, config)
     device.set_seeds(config.seed, deterministic=True)
@@ -481,7 +543,8 @@ def train(
     compile_for_training(model, config, steps_per_epoch)
     keeper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.epochs + 1,
                                            restore_best_weights=True)
-    callbacks = [_kernel_norm_logger(), keeper, progress_bars.keras_callback(config.epochs, steps_per_epoch, progress)]
+    callbacks = [keras.callbacks.TerminateOnNaN(), _kernel_norm_logger(), keeper,
+                 progress_bars.keras_callback(config.epochs, steps_per_epoch, progress)]
     if verbose == 1:
         callbacks.append(_epoch_logger(config.epochs))
     start = time.perf_counter()
@@ -489,6 +552,7 @@ def train(
                     callbacks=callbacks, shuffle=False, verbose=2 if verbose == 2 else 0)  # the dataset shuffles
     seconds = time.perf_counter() - start
     history = {key: [float(v) for v in values] for key, values in fit.history.items()}
+    _refuse_divergence(model, config, history)
     history["lr"] = learning_rates_per_epoch(config, steps_per_epoch).tolist()
     return TrainResult(
         history=history,
@@ -499,14 +563,34 @@ def train(
     )
 
 
+def _refuse_divergence(model, config: TrainConfig, history: dict) -> None:
+    """Raise :class:`TrainingDivergedError` if the loss or the weights became NaN or infinite (Keras'
+    ``TerminateOnNaN`` has stopped the run then): a model with NaN weights is never returned as a result."""
+    losses = history.get("loss", [])
+    bad_epoch = next((i + 1 for i, value in enumerate(losses) if not np.isfinite(value)), None)
+    weights_finite = all(np.isfinite(np.asarray(w)).all() for w in model.get_weights())
+    if bad_epoch is None and weights_finite and len(losses) == config.epochs:
+        return
+    where = f"in epoch {bad_epoch}" if bad_epoch is not None else "in the weights"
+    raise TrainingDivergedError(
+        f"training diverged: the loss became NaN or infinite {where} and training was stopped; the model's "
+        f"weights are unusable. Most likely cause: learning_rate={config.learning_rate:g} is too large for "
+        f"optimizer {config.optimizer!r} (the recipe uses 0.01..0.05); try a learning rate 10x smaller"
+    )
+
+
 def evaluate_accuracy(model, images_uint8: np.ndarray, labels: np.ndarray, standardizer: data.Standardizer) -> float:
-    """Fraction of correctly classified images."""
+    """Fraction of correctly classified images (raw pixels ``(n, h, w)`` 0..255 and labels ``(n,)``)."""
+    check_images_and_labels(images_uint8, labels, n_classes=int(checks.keras_model("model", model).output_shape[-1]))
     predictions = predict_classes(model, images_uint8, standardizer)
     return float(np.mean(predictions == np.asarray(labels)))
 
 
 def predict_probabilities(model, images_uint8: np.ndarray, standardizer: data.Standardizer, batch_size: int = 1000) -> np.ndarray:
     """Class probabilities, shape (n, n_classes)."""
+    checks.keras_model("model", model)
+    _check_standardizer(standardizer)
+    batch_size = checks.size("batch_size", batch_size, MAX_BATCH, "model.MAX_BATCH")
     return np.asarray(model.predict(standardizer.apply(images_uint8), batch_size=batch_size, verbose=0))
 
 
@@ -528,6 +612,13 @@ def make_record(
     """The JSON record saved beside a model: everything needed to trust and reuse it."""
     import keras
     import tensorflow as tf
+
+    checks.keras_model("model", model)
+    _check_standardizer(standardizer)
+    _check_config(config)
+    if not isinstance(result, TrainResult):
+        raise checks.WrongTypeError(f"result must be a TrainResult (from train), got {type(result).__name__}")
+    test_accuracy = checks.real("test_accuracy", test_accuracy, 0, 1)
 
     return {
         "format": RECORD_FORMAT,
@@ -554,7 +645,7 @@ def make_record(
 
 def record_path(model_path: str | Path) -> Path:
     """The JSON record that belongs to a ``.keras`` file (same name, ``.json``)."""
-    return Path(model_path).with_suffix(".json")
+    return checks.file_path("model_path", model_path).with_suffix(".json")
 
 
 _RECORD_FIELDS = {
@@ -568,6 +659,8 @@ def check_record(record: dict, where: str = "record", saved: bool = True) -> Non
 
     ``saved=False`` checks a record about to be saved (``model_sha256`` and ``model_file`` are added then).
     """
+    checks.string("where", where)
+    checks.flag("saved", saved)
     if not isinstance(record, dict):
         raise ModelFileError(f"{where}: a record must be a dict (see make_record), got {type(record).__name__}")
     fields = dict(_RECORD_FIELDS, **({"model_sha256": str} if saved else {}))
@@ -602,9 +695,11 @@ def save_model(model, record: dict, path: str | Path, overwrite: bool = False) -
     temporary file outlives a failure, and the original error is reported. The record is checked before
     anything is written. Existing files are replaced only with ``overwrite=True``.
     """
-    path = Path(path)
+    checks.keras_model("model", model)
+    path = checks.file_path("path", path)
     if path.suffix != ".keras":
         raise ValueError(f"model files use the .keras format; got {path.name!r}")
+    overwrite = checks.flag("overwrite", overwrite)
     check_record(record, where="save_model", saved=False)
     json_path = record_path(path)
     files.check_overwrite([path, json_path], overwrite)
@@ -660,7 +755,7 @@ def load_model(path: str | Path = COMMITTED_MODEL):
     """
     import keras
 
-    path = Path(path)
+    path = checks.file_path("path", path)
     if not path.is_file():
         raise ModelFileError(f"{path}: model file is missing")
     record = read_record(path)

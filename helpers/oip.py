@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 import dataclasses
 from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
@@ -42,6 +42,36 @@ MAX_STEPS = 100_000
 """The largest ``n_steps`` :func:`run_oip` accepts (600 suffice for the series' CNN)."""
 MAX_BYTES = 2 * 2**30
 """The most memory (bytes) that :func:`run_oip`'s records or a batch of start images may take: 2 GiB."""
+MAX_FACTOR = 1e30
+"""The largest value of a setting without a natural scale (``damping_sigma``, ``tolerance``): beyond it the float32
+arithmetic of the ascent overflows (its largest number is 3.4e38)."""
+MIN_CUTOFF = 1e-9
+"""The smallest cutoff of a ``coarse_to_fine`` low-pass: its square must stay a normal float32 number."""
+MAX_GRID_SIDE = 4_096
+"""The largest grid side of a start image's scale (:func:`initial_images`)."""
+MAX_SEED = 2**63 - 1
+"""The largest seed (NumPy and TensorFlow take 64-bit seeds)."""
+MAX_EPSILON = 100.0
+"""The largest step size ``epsilon``: a step of 100 standard deviations of the image (the series uses 0.01..0.05);
+larger steps only overflow the re-standardization."""
+MAX_WEIGHT = 1e6
+"""The largest penalty or diversity weight: larger weights overflow the squares of the normalized gradient."""
+MAX_CANDIDATES = 1_000_000
+"""The most random starts :func:`precursor_scan` evaluates in one call (two forward passes each; a million take
+about two minutes on a laptop CPU)."""
+
+__all__ = [
+    "AscentSettings", "OIPResult", "ScanResult", "LayerInfo", "initial_images", "standardize_per_image",
+    "high_frequency_share", "log_spaced_steps", "layer_info", "check_targets", "gaussian_kernel",
+    "fourier_preconditioner", "model_image_shape", "bfloat16_copy", "resolve_precision", "objective_values",
+    "evaluate", "first_converged", "run_oip", "check_run_arguments", "ascend", "objective_groups", "precursor_scan",
+    "AscentDivergedError",
+]
+
+
+class AscentDivergedError(FloatingPointError):
+    """The images or the objective of an ascent became NaN or infinite; the message names the steps and the
+    setting most likely responsible."""
 
 
 def _check_memory(what: str, n_bytes: int, advice: str) -> None:
@@ -84,20 +114,21 @@ def initial_images(
     from scipy.ndimage import gaussian_filter
 
     n = checks.integer("n", n, 0)
-    seed = checks.integer("seed", seed, 0)
-    smoothing_sigma = checks.real("smoothing_sigma", smoothing_sigma, 0)
+    seed = checks.integer("seed", seed, 0, MAX_SEED, "64-bit seeds")
     height, width, channels = _check_image_shape(image_shape)
-    _check_memory(f"{n} start images of {height}x{width}x{channels}", 4 * n * height * width * channels,
+    smoothing_sigma = checks.real("smoothing_sigma", smoothing_sigma, 0, max(height, width),
+                                  why="the image's larger side")
+    _check_memory(f"n={n} start images of {height}x{width}x{channels}", 4 * n * height * width * channels,
                   "ask for fewer images")
-    scales = [tuple(s) for s in scales]
-    if not scales or any(len(s) != 2 or not all(checks.is_integer(v) and v >= 1 for v in s) for s in scales):
-        raise ValueError(f"scales must be a non-empty list of (rows, cols) integer grid sizes >= 1, got {scales}")
-    scales = [(int(rows), int(cols)) for rows, cols in scales]
+    scales = _check_scales(scales, (height, width))
     if amplitudes is None:
         amplitudes = DEFAULT_AMPLITUDES if tuple(scales) == DEFAULT_SCALES else (1.0,) * len(scales)
+    amplitudes = checks.finite_array("amplitudes", amplitudes, dtype=np.float64, ndim=1, max_abs=MAX_FACTOR)
     if len(amplitudes) != len(scales):
         raise ValueError(f"got {len(amplitudes)} amplitudes for {len(scales)} scales")
-    amplitudes = [checks.real("each amplitude", a) for a in amplitudes]
+    finest = max(rows * cols for rows, cols in scales)
+    _check_memory(f"n={n} start images with a {max(scales, key=lambda s: s[0] * s[1])} scale grid",
+                  4 * n * finest * channels, "ask for fewer images or coarser scales")
     rng = np.random.default_rng(seed)
     images = np.zeros((n, height, width, channels), np.float32)
     for (rows, cols), amplitude in zip(scales, amplitudes):
@@ -112,7 +143,7 @@ def initial_images(
 
 def standardize_per_image(x: np.ndarray) -> np.ndarray:
     """Shift and scale every image of ``x`` (n, h, w, c) to mean 0 and std 1 (a constant image becomes 0)."""
-    x = np.asarray(x, dtype=np.float32)
+    x = checks.finite_array("x", x, dtype=np.float32, ndim=4)
     mean = x.mean(axis=(1, 2, 3), keepdims=True)
     std = x.std(axis=(1, 2, 3), keepdims=True)
     return (x - mean) / np.where(std > 0, std, 1.0)
@@ -123,9 +154,9 @@ def high_frequency_share(images: np.ndarray, cutoff: float = 0.5) -> np.ndarray:
 
     A smooth pattern gives values near 0; pixel noise gives about 1 - pi/4 x cutoff^2 (~0.8 for cutoff 0.5).
     """
-    images = np.asarray(images, dtype=np.float64)
-    if images.ndim != 4:
-        raise ValueError(f"expected images (n, h, w, c), got shape {images.shape}")
+    images = checks.finite_array("images (n, h, w, c)", images, dtype=np.float64, ndim=4, max_abs=1e100)
+    cutoff = checks.real("cutoff (fraction of the Nyquist frequency)", cutoff, 0, 2, open_low=True,
+                         why="above 2 x Nyquist there is no frequency")
     centred = images - images.mean(axis=(1, 2), keepdims=True)
     power = np.abs(np.fft.fft2(centred, axes=(1, 2))) ** 2
     high = (_frequency2(images.shape[1], images.shape[2]) > cutoff**2)[np.newaxis, :, :, np.newaxis]
@@ -134,14 +165,33 @@ def high_frequency_share(images: np.ndarray, cutoff: float = 0.5) -> np.ndarray:
 
 
 def _check_image_shape(image_shape) -> tuple[int, int, int]:
-    shape = tuple(image_shape)
-    if len(shape) != 3 or not all(checks.is_integer(s) and s >= 1 for s in shape):
-        raise ValueError(f"image_shape must be (height, width, channels) with positive sizes, got {shape}")
+    shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
+    if shape is None or len(shape) != 3 or not all(checks.is_integer(s) and 1 <= s <= 2**16 for s in shape):
+        raise ValueError(f"image_shape must be (height, width, channels) with sizes in 1..65536, got {image_shape!r}")
     return int(shape[0]), int(shape[1]), int(shape[2])
+
+
+def _check_scales(scales, image_size: tuple[int, int]) -> list[tuple[int, int]]:
+    """``scales`` as a non-empty list of (rows, cols) grid sizes in 1..4096 (a grid finer than the image is
+    resized down to it)."""
+    image_size = (MAX_GRID_SIDE, MAX_GRID_SIDE)
+    valid = f"a non-empty list of (rows, cols) (each at most {MAX_GRID_SIDE}) integer grid sizes >= 1"
+    if isinstance(scales, (str, bytes)) or not isinstance(scales, (Sequence, np.ndarray)) or not len(scales):
+        raise checks.WrongTypeError(f"scales must be {valid}, got {scales!r}")
+    checked = []
+    for pair in scales:
+        ok = isinstance(pair, (Sequence, np.ndarray)) and not isinstance(pair, str) and len(pair) == 2
+        ok = ok and all(checks.is_integer(v) and 1 <= v <= limit for v, limit in zip(pair, image_size))
+        if not ok:
+            raise ValueError(f"scales must be {valid}, got {scales!r}")
+        checked.append((int(pair[0]), int(pair[1])))
+    return checked
 
 
 def log_spaced_steps(n_steps: int, first: int = 9) -> list[int]:
     """Snapshot steps doubling from ``first`` (9, 18, 36, 72, ...) below ``n_steps``, plus ``n_steps`` itself."""
+    n_steps = checks.size("n_steps", n_steps, MAX_STEPS, "oip.MAX_STEPS, more than any ascent runs")
+    first = checks.integer("first", first, 1)
     steps, step = [], first
     while step < n_steps:
         steps.append(step)
@@ -207,12 +257,6 @@ class OIPResult:
 
 VALID_PARAMETERIZATIONS = ("pixel", "fourier")
 VALID_PRECISIONS = ("float32", "bfloat16", "auto")
-
-
-def _flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 @dataclass(frozen=True)
@@ -303,51 +347,55 @@ class AscentSettings:
             object.__setattr__(self, name, value)
 
         put("n_steps", checks.integer("n_steps", self.n_steps, 1, MAX_STEPS))
-        put("epsilon", checks.real("epsilon", self.epsilon, 0, open_low=True))
+        put("epsilon", checks.real("epsilon", self.epsilon, 0, MAX_EPSILON, open_low=True,
+                                          why="oip.MAX_EPSILON, 100 standard deviations of the image per step"))
         for name in ("normalize_gradient", "restandardize", "early_stop", "verbose"):
-            put(name, _flag(name, getattr(self, name)))
-        if self.damping not in VALID_DAMPING:
-            raise ValueError(f"unknown damping {self.damping!r}; valid: 'blur', 'fourier', None")
-        put("damping_every", checks.integer("damping_every", self.damping_every, 1))
+            put(name, checks.flag(name, getattr(self, name)))
+        put("damping", checks.choice("damping", self.damping, VALID_DAMPING, quote=True))
+        put("damping_every", checks.integer("damping_every", self.damping_every, 1, MAX_STEPS, "oip.MAX_STEPS"))
         if self.damping_sigma is not None:
-            put("damping_sigma", checks.real("damping_sigma", self.damping_sigma, 0, open_low=True))
+            put("damping_sigma", checks.real("damping_sigma", self.damping_sigma, 0, MAX_FACTOR, open_low=True,
+                                                    why="beyond it the float32 arithmetic of the ascent overflows"))
         put("pre_activation_steps", checks.integer("pre_activation_steps", self.pre_activation_steps, 0, MAX_STEPS))
-        schedule = []
-        for pair in self.coarse_to_fine or ():
-            ok = np.ndim(pair) == 1 and len(pair) == 2 and checks.is_integer(pair[0]) and pair[0] >= 1
-            ok = ok and isinstance(pair[1], (int, float, np.number)) and bool(np.isfinite(pair[1])) and pair[1] > 0
-            if not ok or (schedule and schedule[-1][0] >= pair[0]):
-                raise ValueError(f"coarse_to_fine must be (until_step, cutoff) pairs with increasing steps (integers "
-                                 f">= 1) and finite cutoffs > 0, got {self.coarse_to_fine}")
-            schedule.append((int(pair[0]), float(pair[1])))
-        put("coarse_to_fine", tuple(schedule))
-        put("jitter", checks.integer("jitter (pixels)", self.jitter, 0))
+        put("coarse_to_fine", _check_schedule(self.coarse_to_fine))
+        put("jitter", checks.integer("jitter (pixels)", self.jitter, 0, 2**16, "larger than any image"))
         put("rotate", checks.real("rotate (degrees)", self.rotate, 0, 180))
         put("scale", checks.real("scale (fraction)", self.scale, 0, 0.99))
         for name in ("tv_weight", "l1_weight", "l2_weight", "diversity_weight"):
-            put(name, checks.real(name, getattr(self, name), 0))
-        if self.parameterization not in VALID_PARAMETERIZATIONS:
-            raise ValueError(f"unknown parameterization {self.parameterization!r}; valid: 'pixel', 'fourier'")
+            put(name, checks.real(name, getattr(self, name), 0, MAX_WEIGHT,
+                                       why="oip.MAX_WEIGHT; larger weights overflow the normalized gradient"))
+        put("parameterization", checks.choice("parameterization", self.parameterization, VALID_PARAMETERIZATIONS,
+                                              quote=True))
         put("fourier_decay", checks.real("fourier_decay", self.fourier_decay, 0, 4))
-        if self.diversity_layer is not None and not isinstance(self.diversity_layer, str):
-            raise ValueError(f"diversity_layer must be a layer name or None, got {self.diversity_layer!r}")
-        if self.precision not in VALID_PRECISIONS:
-            raise ValueError(f"unknown precision {self.precision!r}; valid: 'float32', 'bfloat16', 'auto'")
-        put("tolerance", checks.real("tolerance", self.tolerance, 0))
+        if self.diversity_layer is not None:
+            checks.string("diversity_layer (a layer name or None)", self.diversity_layer)
+        put("precision", checks.choice("precision", self.precision, VALID_PRECISIONS, quote=True))
+        put("tolerance", checks.real("tolerance", self.tolerance, 0, MAX_FACTOR, why="beyond it the float32 arithmetic of the ascent overflows"))
         put("window", checks.integer("window", self.window, 1, MAX_STEPS))
         if self.snapshot_steps is not None:
-            try:
-                steps = list(self.snapshot_steps)
-            except TypeError:  # a single step
-                steps = [self.snapshot_steps]
+            steps = [self.snapshot_steps] if checks.is_integer(self.snapshot_steps) else self.snapshot_steps
+            if isinstance(steps, (str, bytes, dict)) or not isinstance(steps, Iterable):
+                raise checks.WrongTypeError(f"snapshot_steps must be integer steps in 1..{self.n_steps} (n_steps) "
+                                            f"or None, got {type(steps).__name__} {steps!r}")
             bad = [s for s in steps if not (checks.is_integer(s) and 1 <= s <= self.n_steps)]
             if bad:
                 raise ValueError(f"snapshot_steps must be integer steps in 1..{self.n_steps} (n_steps), got {bad[0]!r}")
             put("snapshot_steps", tuple(sorted({int(s) for s in steps})))
-        put("chunk_size", checks.integer("chunk_size", self.chunk_size, 1))
-        put("block_size", checks.integer("block_size", self.block_size, 1))
-        put("seed", checks.integer("seed", self.seed, 0))
-        _progress.enabled(self.progress)  # raises for anything but True, False or None
+        put("chunk_size", checks.size("chunk_size", self.chunk_size, 2**20, "images per compiled step; larger "
+                                      "chunks only need more memory"))
+        put("block_size", checks.integer("block_size", self.block_size, 1, MAX_STEPS, "oip.MAX_STEPS"))
+        put("seed", checks.integer("seed", self.seed, 0, MAX_SEED, "64-bit seeds"))
+        put("progress", checks.flag("progress", self.progress, allow_none=True))
+        self._refuse_unused()
+
+    def _refuse_unused(self) -> None:
+        """Settings that would do nothing in the chosen mode are refused (the message names the mode)."""
+        if self.damping is None:
+            checks.unused("damping_sigma", self.damping_sigma, None, "only with damping='blur' or 'fourier'")
+        if self.parameterization == "pixel":
+            checks.unused("fourier_decay", self.fourier_decay, 1.0, "only with parameterization='fourier'")
+        if not self.diversity_weight:
+            checks.unused("diversity_layer", self.diversity_layer, None, "only with diversity_weight > 0")
 
     def replace(self, **changes) -> "AscentSettings":
         """A copy with ``changes`` applied (and checked); unknown names raise TypeError listing the valid ones."""
@@ -373,13 +421,34 @@ class AscentSettings:
 
     def check_image(self, image_shape: tuple[int, int, int]) -> None:
         """The checks that need the image size: the blur's reach and the jitter must fit inside the image."""
-        height, width = image_shape[:2]
+        height, width = _check_image_shape(image_shape)[:2]
         if self.damping == "blur":  # the reflecting pad of the blur, ceil(2 sigma), must stay inside the image
             checks.real(f"damping_sigma (pixels, for {height}x{width} images)", self.sigma, 0,
                         (min(height, width) - 1) / 2, open_low=True)
         if self.jitter >= min(height, width) / 2:
             raise ValueError(f"jitter of {self.jitter} pixels is too large for {height}x{width} images; valid: "
                              f"0..{math.ceil(min(height, width) / 2) - 1}")
+
+
+def _check_schedule(coarse_to_fine) -> tuple[tuple[int, float], ...]:
+    """``coarse_to_fine`` as ``(until_step, cutoff)`` pairs with increasing integer steps and finite cutoffs of
+    at least :data:`MIN_CUTOFF` (a fraction of the Nyquist frequency)."""
+    valid = "(until_step, cutoff) pairs with increasing steps (integers >= 1) and finite cutoffs > 0"
+    limits = (f"; steps are at most oip.MAX_STEPS and cutoffs (fractions of the Nyquist frequency) at least "
+              f"{MIN_CUTOFF:g}: smaller ones underflow float32")
+    if coarse_to_fine is None:
+        return ()
+    if isinstance(coarse_to_fine, (str, bytes)) or not isinstance(coarse_to_fine, (Sequence, np.ndarray)):
+        raise checks.WrongTypeError(f"coarse_to_fine must be {valid}, got {coarse_to_fine!r}{limits}")
+    schedule: list[tuple[int, float]] = []
+    for pair in coarse_to_fine:
+        ok = isinstance(pair, (Sequence, np.ndarray)) and not isinstance(pair, str) and len(pair) == 2
+        ok = ok and checks.is_integer(pair[0]) and 1 <= pair[0] <= MAX_STEPS and checks.is_real(pair[1])
+        ok = ok and bool(np.isfinite(pair[1])) and pair[1] >= MIN_CUTOFF
+        if not ok or (schedule and schedule[-1][0] >= pair[0]):
+            raise ValueError(f"coarse_to_fine must be {valid}, got {coarse_to_fine}{limits}")
+        schedule.append((int(pair[0]), float(pair[1])))
+    return tuple(schedule)
 
 
 def _settings(settings: AscentSettings | None, overrides: dict) -> AscentSettings:
@@ -396,7 +465,8 @@ def _settings(settings: AscentSettings | None, overrides: dict) -> AscentSetting
 
 def gaussian_kernel(sigma: float, channels: int) -> np.ndarray:
     """Normalized 2-D Gaussian of ``sigma`` pixels as a depthwise kernel (k, k, channels, 1), k = 2*ceil(2*sigma)+1."""
-    sigma = checks.real("sigma", sigma, 0, open_low=True)
+    sigma = checks.real("sigma", sigma, 0, 1000, open_low=True, why="pixels; a wider blur than any image")
+    channels = checks.size("channels", channels, 2**16, "more channels than any image model has")
     radius = max(1, int(math.ceil(2 * sigma)))
     offsets = np.arange(-radius, radius + 1, dtype=np.float32)
     profile = np.exp(-0.5 * (offsets / sigma) ** 2)
@@ -423,6 +493,9 @@ def fourier_preconditioner(height: int, width: int, decay: float = 1.0) -> np.nd
     With the image written as ``x = IFFT(scale * s)`` and ``scale = 1 / max(f, 1 / max(h, w)) ** decay`` (``f`` in
     cycles per pixel), a gradient step on ``s`` moves ``x`` by the pixel gradient filtered with ``scale ** 2``.
     """
+    height = checks.size("height", height, 2**16, "larger than any image")
+    width = checks.size("width", width, 2**16, "larger than any image")
+    decay = checks.real("decay", decay, 0, 4)
     frequency = np.sqrt(_frequency2(height, width)) * 0.5  # cycles per pixel
     scale = 1.0 / np.maximum(frequency, 1.0 / max(height, width)) ** decay
     filter_ = scale**2
@@ -715,7 +788,7 @@ def _engine(model, plan: _Plan, settings: AscentSettings) -> _Ascent:
 
 def model_image_shape(model) -> tuple[int, int, int]:
     """(height, width, channels) of the model's input; fails for models without a fixed image size."""
-    shape = model.input_shape
+    shape = checks.keras_model("model", model).input_shape
     if isinstance(shape, list) or len(shape) != 4 or None in shape[1:]:
         raise ValueError(f"OIPs need a single image input with a fixed size (n, h, w, c); model has {shape}")
     return tuple(int(s) for s in shape[1:])
@@ -732,6 +805,7 @@ def bfloat16_copy(model):
     and copied from ``model`` on every call, so the copy follows later weight changes)."""
     import keras
 
+    checks.keras_model("model", model)
     copy = _BFLOAT16_COPIES.get(model)
     if copy is None:
         def with_policy(layer):
@@ -759,8 +833,10 @@ def resolve_precision(model, precision: str = "auto", layer_name: str | None = N
     """
     import time
 
-    if precision not in VALID_PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; valid: 'float32', 'bfloat16', 'auto'")
+    checks.keras_model("model", model)
+    precision = checks.choice("precision", precision, VALID_PRECISIONS, quote=True)
+    if layer_name is not None:
+        layer_info(model, layer_name)
     if precision != "auto":
         return precision
     if model in _AUTO_CHOICE:
@@ -804,7 +880,7 @@ def objective_values(
     info = layer_info(model, layer_name)
     indices, node = check_targets(info, map_indices, node)
     compiled = objectives.Compiled(True, layer_name, indices, node, False, (), ())
-    return _evaluate(model, compiled, x, pre_activation, batch_size)
+    return _evaluate(model, compiled, x, checks.flag("pre_activation", pre_activation), batch_size)
 
 
 def evaluate(model, objective_list: Sequence["objectives.Objective"], x: np.ndarray, batch_size: int = 512) -> np.ndarray:
@@ -814,7 +890,7 @@ def evaluate(model, objective_list: Sequence["objectives.Objective"], x: np.ndar
 
 def _evaluate(model, compiled, x, pre_activation: bool, batch_size: int) -> np.ndarray:
     x = activations.as_model_input(model, x, name="x")  # finite floats of the model's input shape
-    activations.check_batch_size(batch_size)
+    batch_size = activations.check_batch_size(batch_size)
     n = len(compiled.indices)
     if n != len(x):
         raise ValueError(f"got {n} objectives (map indices) for {len(x)} images")
@@ -843,6 +919,11 @@ def first_converged(losses: np.ndarray, tolerance: float, window: int, first_row
     periodic damping) can satisfy the rule while the objective still rises. Returns the first such row per image,
     or -1.
     """
+    losses = checks.finite_array("losses (steps, B)", losses, ndim=2)
+    tolerance = checks.real("tolerance", tolerance, 0, MAX_FACTOR, why="beyond it the float32 arithmetic of the ascent overflows")
+    window = checks.integer("window", window, 1, MAX_STEPS)
+    end_row = checks.integer("end_row", end_row, 0, len(losses))
+    first_row = checks.integer("first_row", first_row, 0)
     rows = np.arange(max(first_row, window), end_row)
     if not len(rows):
         return np.full(losses.shape[1], -1)
@@ -925,13 +1006,16 @@ def ascend(
     one-term objectives (-1 for composite ones).
     """
     settings = _settings(settings, overrides)
-    objective_list = tuple(objective_list)
     compiled = objectives.compile_objectives(model, objective_list)
+    objective_list = tuple(objective_list)
     return _run(model, _prepare(model, compiled, x0, settings, objective_list))
 
 
 def objective_groups(compiled: "objectives.Compiled") -> np.ndarray:
     """(B,) group numbers: images with the same objective share one (0, 1, ... in order of first appearance)."""
+    if not isinstance(compiled, objectives.Compiled):
+        raise checks.WrongTypeError(f"compiled must be objectives.Compiled (from compile_objectives), got "
+                                    f"{type(compiled).__name__}")
     if compiled.simple:
         rows = compiled.indices[:, np.newaxis]
     else:
@@ -963,7 +1047,7 @@ def _prepare(model, compiled, x0, s: AscentSettings, objective_list) -> SimpleNa
     x0 = activations.as_model_input(model, x0, name="x0").astype(np.float32, copy=False)  # finite floats
     if len(x0) != n:
         what = "map indices" if objective_list is None else "objectives"
-        raise ValueError(f"got {n} {what} for {len(x0)} start images")
+        raise ValueError(f"got {n} {what} for {len(x0)} start images x0; give one start image per {what[:-1]}")
     snapshot_steps = s.steps_to_snapshot()
     _check_memory(
         f"n_steps={s.n_steps} for {n} images (a loss record and {len(snapshot_steps) + 1} snapshots)",
@@ -1035,6 +1119,7 @@ def _run(model, checked: SimpleNamespace) -> OIPResult:
                     grad_cutoff, np.int32((s.seed * 100_003 + k) % 2**31),
                 )
                 losses[step:end, c] = block_losses.numpy()
+                _guard(x_chunks[k], losses[step:end, c], step, end, checked)
             first_new, step = step, end
             bar.update(step - first_new)
             first = first_converged(losses, s.tolerance, window, max(first_new, window, pre_steps + window), step)
@@ -1060,6 +1145,46 @@ def _run(model, checked: SimpleNamespace) -> OIPResult:
         initial=x0, losses=losses, snapshots=snapshots, converged_at=converged_at[inverse], steps_run=step,
         objectives=checked.objectives, settings=s,
     )
+
+
+def _guard(x_chunk, block_losses: np.ndarray, first: int, end: int, checked: SimpleNamespace) -> None:
+    """Raise :class:`AscentDivergedError` if a block's objectives or its final images hold NaN or infinities.
+
+    Runs once per block on values the block has computed already (one reduction over the images), so the
+    ascent does not slow down measurably.
+    """
+    import tensorflow as tf
+
+    if np.isfinite(block_losses).all() and bool(tf.reduce_all(tf.math.is_finite(x_chunk))):
+        return
+    what = "objective" if not np.isfinite(block_losses).all() else "images"
+    raise AscentDivergedError(
+        f"the ascent's {what} became NaN or infinite within steps {first + 1}..{end}, so it was stopped (no result "
+        f"is returned); the most likely cause: {_likely_cause(checked)}"
+    )
+
+
+def _likely_cause(checked: SimpleNamespace) -> str:
+    """The setting or input furthest beyond its usual range, as a phrase (for :func:`_guard`'s message)."""
+    s, compiled = checked.settings, checked.compiled
+    weights = np.concatenate([np.abs(w).ravel() for w in compiled.weights]) if compiled.weights else np.zeros(1)
+    cutoffs = [cutoff for _, cutoff in s.coarse_to_fine]
+    # (ratio to a usual value, phrase): the largest ratio names the cause
+    candidates = [
+        (float(np.abs(checked.x0).max()) / 10, f"x0 holds values up to {float(np.abs(checked.x0).max()):.3g} "
+                                               "(standardized images lie within about -10..10)"),
+        (s.epsilon / 1.0, f"epsilon={s.epsilon:g} (usual: 0.001..1)"),
+        (s.tv_weight / 10, f"tv_weight={s.tv_weight:g} (usual: 0..10)"),
+        (s.l1_weight / 10, f"l1_weight={s.l1_weight:g} (usual: 0..10)"),
+        (s.l2_weight / 10, f"l2_weight={s.l2_weight:g} (usual: 0..10)"),
+        (s.diversity_weight / 10, f"diversity_weight={s.diversity_weight:g} (usual: 0..10)"),
+        (float(weights.max()) / 100, f"an objective weight of {float(weights.max()):.3g} (usual: up to about 100)"),
+        (0.01 / min(cutoffs) if cutoffs else 0.0, f"coarse_to_fine cutoff {min(cutoffs) if cutoffs else 0:g} "
+                                                  "(usual: 0.05..1)"),
+    ]
+    ratio, phrase = max(candidates, key=lambda item: item[0])
+    return phrase if ratio > 1 else (f"a numerical overflow in the model's activations; try a smaller epsilon "
+                                     f"(now {s.epsilon:g}) or precision='float32'")
 
 
 def _report(step: int, loss: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
@@ -1118,8 +1243,9 @@ def precursor_scan(
     if not info.grid:
         raise ValueError(f"precursor_scan works on conv layers; {layer_name!r} is dense")
     indices, _ = check_targets(info, np.arange(info.n_maps) if map_indices is None else map_indices)
-    n_candidates = checks.integer("n_candidates", n_candidates, 1)
-    activations.check_batch_size(batch_size)
+    n_candidates = checks.size("n_candidates", n_candidates, MAX_CANDIDATES, "oip.MAX_CANDIDATES: a million random "
+                               "starts take about two minutes")
+    batch_size = activations.check_batch_size(batch_size)
     _progress.enabled(progress)
     candidates = initial_images(n_candidates, model_image_shape(model), scales=scales, amplitudes=amplitudes,
                                 seed=seed)

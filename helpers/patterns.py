@@ -402,7 +402,7 @@ def phase_randomized(image: np.ndarray, seed: int = 0) -> np.ndarray:
     are those of seeded white noise (so that the result is real); the same seed gives the same surrogate.
     """
     x = _image("image", image)
-    seed = checks.integer("seed", seed, 0, 2**63 - 1)
+    seed = checks.integer("seed", seed, 0, 2**63 - 1, "64-bit seeds")
     centred = _non_constant("image", x)
     noise = np.random.default_rng(seed).standard_normal(x.shape)
     phases = np.exp(1j * np.angle(np.fft.fft2(noise)))

@@ -202,7 +202,7 @@ def digit_gallery(
         raise ValueError(f"got {len(images)} images but {len(labels)} labels")
     classes = checks.finite_array("classes", classes, ndim=1, allow_empty=False)
     checks.size("the number of classes", len(classes), MAX_PANELS // per_class, "plotting.MAX_PANELS panels in all")
-    seed = checks.integer("seed", seed, 0, 2**63 - 1)
+    seed = checks.integer("seed", seed, 0, 2**63 - 1, "64-bit seeds")
     suptitle = _optional_string("suptitle", suptitle)
     panel_size = checks.real("panel_size (inches)", panel_size, 0, MAX_INCHES / per_class, open_low=True)
     rng = np.random.default_rng(seed)
@@ -285,7 +285,7 @@ def tile_maps(maps: np.ndarray, ncols: int = 16, gap: int = 1) -> np.ndarray:
     maps = checks.finite_array("maps", maps, dtype=np.float64, allow_empty=False)
     if maps.ndim != 3:
         raise ValueError(f"expected maps of shape (h, w, n_maps), got {maps.shape}")
-    ncols, gap = checks.integer("ncols", ncols, 1), checks.integer("gap", gap, 0, 1000)
+    ncols, gap = checks.integer("ncols", ncols, 1), checks.integer("gap", gap, 0, 1000, "pixels between the maps")
     h, w, n = maps.shape
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -375,7 +375,7 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 100, overwrite: bool =
     if not isinstance(fig, Figure):
         raise checks.WrongTypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     path = checks.file_path("path", path)
-    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True)
+    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True, why="larger pictures exhaust memory")
     overwrite = checks.flag("overwrite", overwrite) or path.resolve().parent == REGENERATED_FIGURES
     return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight"), overwrite=overwrite)
 
@@ -425,7 +425,7 @@ def animate_frames(
     frames = _animation_frames(frames)
     n = checks.size("the number of frames", len(frames), MAX_FRAMES, "plotting.MAX_FRAMES")
     titles = [f"frame {i + 1} of {n}" for i in range(n)] if titles is None else checks.strings("titles", titles, n, of=f"{n} frames")
-    fps = checks.real("fps", fps, 0, 1000, open_low=True)
+    fps = checks.real("fps", fps, 0, 1000, open_low=True, why="faster than any screen")
     _check_cmap(cmap)
     checks.string("colorbar_label", colorbar_label, allow_empty=True)
     figsize = tuple(checks.finite_array("figsize (inches)", figsize, dtype=np.float64, ndim=1))
@@ -493,7 +493,7 @@ def save_animation(
         if not interval:
             raise ValueError("the animation has no frame rate of its own; pass fps")
         fps = 1000.0 / interval
-    fps = checks.real("fps", fps, 0, 1000, open_low=True)
-    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True)
+    fps = checks.real("fps", fps, 0, 1000, open_low=True, why="faster than any screen")
+    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True, why="larger pictures exhaust memory")
     writer = _movie_writer(suffix, fps)
     return files.atomic_write(path, lambda tmp: animation.save(tmp, writer=writer, dpi=dpi), overwrite=overwrite)

@@ -277,7 +277,7 @@ def test_errors(cnn, x28):
         AT.integrated_gradients(cnn, x28, 0, n_steps=0)
     with pytest.raises(ValueError, match="n_samples must be an integer >= 1, got 0"):
         AT.smoothgrad(cnn, x28, 0, n_samples=0)
-    with pytest.raises(ValueError, match=r"noise_level must be a finite number in 0\.\.10, got -0\.1"):
+    with pytest.raises(ValueError, match="noise_level must be a finite number >= 0, got -0.1"):
         AT.smoothgrad(cnn, x28, 0, noise_level=-0.1)
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
         AT.saliency(cnn, x28, 0, batch_size=0)
@@ -303,7 +303,7 @@ def test_nan_and_infinite_inputs_are_refused(cnn, x28):
             method(cnn, bad, 0)
     with pytest.raises(ValueError, match=r"n_steps must be an integer >= 1, got 2\.5"):
         AT.integrated_gradients(cnn, x28, 0, n_steps=2.5)
-    with pytest.raises(ValueError, match=r"noise_level must be a finite number in 0\.\.10, got nan"):
+    with pytest.raises(ValueError, match=r"noise_level must be a finite number >= 0, got nan"):
         AT.smoothgrad(cnn, x28, 0, noise_level=float("nan"))
     maps = np.ones((1, 2, 2))
     maps[0, 1, 1] = np.nan

@@ -78,9 +78,9 @@ def test_setup_device_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"unknown device 'tpu'; valid: auto, cpu, gpu"):
         device.setup_device("tpu")
     for bad in (-1, 2.5, True, "4"):
-        with pytest.raises(ValueError, match=r"intra_op_threads \(or None\) must be an integer in 0\.\.4096, got "):
+        with pytest.raises(ValueError, match=r"intra_op_threads \(or None\) must be an integer >= 0, got "):
             device.setup_device("cpu", intra_op_threads=bad)
-    with pytest.raises(ValueError, match=r"inter_op_threads \(or None\) must be an integer in 0\.\.4096, got -2"):
+    with pytest.raises(ValueError, match=r"inter_op_threads \(or None\) must be an integer >= 0, got -2"):
         device.setup_device("cpu", inter_op_threads=-2)
 
 
@@ -105,7 +105,7 @@ def test_set_seeds_makes_numpy_and_tensorflow_repeatable():
     device.set_seeds(np.int64(7))  # NumPy integers are integers too
     np.testing.assert_array_equal(np.random.rand(3), a[0])
     for bad in (-1, 1.5, True):
-        with pytest.raises(ValueError, match=r"seed must be an integer in 0\.\.4294967295"):
+        with pytest.raises(ValueError, match=r"seed must be an integer >= 0"):
             device.set_seeds(bad)
 
 

@@ -129,7 +129,7 @@ def test_building_blocks_check_their_arguments():
         O.map_objective("conv_b", -1)
     with pytest.raises(ValueError, match=r"map_index must be an integer >= 0, got 1\.0"):
         O.map_objective("conv_b", 1.0)  # floats are not truncated
-    with pytest.raises(ValueError, match=r"map_index must be an integer >= 0, got bool True"):
+    with pytest.raises(ValueError, match=r"map_index must be an integer >= 0, got True"):
         O.map_objective("conv_b", True)
     with pytest.raises(TypeError, match=r"layer_name must be a string, got int 3"):
         O.map_objective(3, 0)

@@ -130,7 +130,7 @@ def test_nan_and_infinite_values_are_refused():
         plotting.image_grid(images, ncols=2.5)
     with pytest.raises(ValueError, match=r"ncols must be an integer >= 1, got 0"):
         plotting.tile_maps(np.zeros((3, 3, 4)), ncols=0)
-    with pytest.raises(ValueError, match=r"gap must be an integer in 0\.\.1000, got 0\.5"):
+    with pytest.raises(ValueError, match=r"gap must be an integer >= 0, got 0\.5"):
         plotting.tile_maps(np.zeros((3, 3, 4)), gap=0.5)
 
 
@@ -235,7 +235,7 @@ def test_animate_frames_refuses_bad_frames():
         plotting.animate_frames(frames[0, ..., 0])
     with pytest.raises(ValueError, match="got 2 titles for 3 frames"):
         plotting.animate_frames(frames, titles=["a", "b"])
-    with pytest.raises(ValueError, match=r"fps must be a finite number in \(0, 1000\], got 0"):
+    with pytest.raises(ValueError, match=r"fps must be a finite number > 0, got 0"):
         plotting.animate_frames(frames, fps=0)
 
 
