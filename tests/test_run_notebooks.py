@@ -96,7 +96,8 @@ def test_make_run_stores_full_path_outputs_even_from_a_fast_path_shell(tmp_path,
     assert isinstance(nb.metadata[run_notebooks.METADATA_KEY]["run_seconds"], int)
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["01_demo.ipynb"]  # no temporary copy left
-    assert "1 notebook(s) in 0:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "cell 2/2" in out and "1 notebook(s) in 0:" in out  # the console line counts the code cells
 
 
 def test_a_failing_notebook_is_left_unchanged_and_stops_the_run(tmp_path, shell, capsys):
