@@ -116,3 +116,15 @@ def test_every_decimal_in_the_prose_is_shown_by_the_notebook(path):
         f"{path.name}: the markdown quotes {unbacked}, but no code cell or text output of this notebook shows "
         "them (print the number, or use helpers.claims.claim)"
     )
+
+
+NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+                "seventeen eighteen nineteen twenty").split()
+
+
+def test_start_page_counts_the_notebooks_there_are():
+    start = (ROOT / "notebooks" / "00_start_here.md").read_text()
+    counted = re.search(r"\b(\w+) short notebooks\b", start)
+    assert counted, "00_start_here.md no longer says how many notebooks there are"
+    assert counted.group(1).lower() == NUMBER_WORDS[len(NOTEBOOKS)], (
+        f"00_start_here.md says {counted.group(1)!r} notebooks; there are {len(NOTEBOOKS)}")
