@@ -496,3 +496,10 @@ def test_top_patches_cut_the_top_images_to_the_field(cnn, x):
         A.top_patches(cnn, "Conv2D_2", x, 3, (0, 11))
     with pytest.raises(ValueError, match=r"k must be an integer in 1\.\.23, got 0"):
         A.top_patches(cnn, "Conv2D_2", x, 3, (0, 1), k=0)
+
+
+def test_profiles_over_two_items_correlate_perfectly_or_not_at_all():
+    corr = A.profile_correlation(np.array([[1.0, 2.0], [3.0, 0.0]]), np.array([[5.0, 7.0], [4.0, 4.0]]))
+    np.testing.assert_allclose(corr, [[1.0, 0.0], [-1.0, 0.0]])  # two points fix a line; a constant profile: 0
+    with pytest.raises(ValueError, match="n_items >= 2"):
+        A.profile_correlation(np.array([[1.0], [2.0]]), np.array([[3.0], [4.0]]))
