@@ -148,6 +148,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("attribution.integrated_gradients",
      "per_pass = max(1, batch_size // (n_steps + 1))  # images whose whole path fits one pass [2]", "1 -> 2"):
         "images per pass only: the gradients are computed in batches of batch_size either way",
+    ("activations.nearest_class_mean_accuracy",
+     "predicted = np.where(np.isnan(similarity).all(axis=1), -1, np.nan_to_num(similarity, nan=-np.inf).argmax(axis=1))",
+     "1 -> 2"):
+        "a pattern with no direction is predicted as class -2 instead of -1: no class either way, the same accuracy",
     ("model.make_schedule", "n_drops = max(0, (config.epochs - 1) // config.step_epochs)", "- -> +"):
         "the extra drop it adds starts after the last epoch: no step of the training reaches it",
     ("distributions.max_entropy", "scale[scale == 0] = 1.0", "0 -> 1"):
