@@ -491,18 +491,28 @@ def preload() -> None:
     _PRELOADED = True
 
 
+def _foreign(nodeid: str, module: str) -> bool:
+    """Whether ``nodeid`` is a row of a shared test file for another module (its parameters start ``[module.``)."""
+    path, _, rest = nodeid.partition("::")
+    return bool(module) and path in SHARED_TESTS and "[" in rest and f"[{module}." not in rest
+
+
 class _Order:
-    """A pytest plugin that runs the collected tests in the order of ``ranks`` (test id -> rank; others last)."""
+    """A pytest plugin for one module's run: it drops the rows of the shared tests that belong to other modules
+    and runs the rest in the order of ``ranks`` (test id -> rank; others last)."""
 
-    def __init__(self, ranks: dict[str, int]):
-        self.ranks = ranks
+    def __init__(self, module: str, ranks: dict[str, int] | None = None):
+        self.module, self.ranks = module, ranks or {}
 
-    def pytest_collection_modifyitems(self, items) -> None:
+    def pytest_collection_modifyitems(self, config, items) -> None:
+        dropped = [item for item in items if _foreign(item.nodeid, self.module)]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if not _foreign(item.nodeid, self.module)]
         items.sort(key=lambda item: self.ranks.get(item.nodeid, len(self.ranks)))
 
 
-def _pytest_in_fork(work: Path, args: list[str], timeout: float,
-                    ranks: dict[str, int] | None = None) -> tuple[int | None, str]:
+def _pytest_in_fork(work: Path, args: list[str], timeout: float, order: _Order) -> tuple[int | None, str]:
     """``pytest.main(args)`` in a fork with ``work`` first on sys.path: (exit code, or None on a timeout; output)."""
     out = tempfile.TemporaryFile(mode="w+")
     pid = os.fork()
@@ -523,7 +533,7 @@ def _pytest_in_fork(work: Path, args: list[str], timeout: float,
                 print(f"wrong helpers imported: {helpers.__file__}")
                 code = 99
             else:
-                code = int(pytest.main(args, plugins=[_Order(ranks)] if ranks else None))
+                code = int(pytest.main(args, plugins=[order]))
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -550,15 +560,16 @@ def _pytest_in_fork(work: Path, args: list[str], timeout: float,
     return os.waitstatus_to_exitcode(status), text
 
 
-def run_tests(work: Path, tests: list[str], k: str | None, timeout: float,
-              extra: tuple[str, ...] = (), ranks: dict[str, int] | None = None) -> tuple[str, float, str]:
-    """('killed' | 'survived' | 'timeout' | 'error', seconds, output) of one pytest run on the copy."""
+def run_tests(work: Path, tests: list[str], k: str | None, timeout: float, extra: tuple[str, ...] = (),
+              module: str = "", ranks: dict[str, int] | None = None) -> tuple[str, float, str]:
+    """('killed' | 'survived' | 'timeout' | 'error', seconds, output) of one pytest run on the copy (``module``:
+    only its rows of the shared tests, forked runs only)."""
     args = ["-x", "-q", "-p", "no:cacheprovider", *extra, *tests]
     if k:
         args += ["-k", k]
     start = time.perf_counter()
     if _PRELOADED:
-        code, output = _pytest_in_fork(work, args, timeout, ranks)
+        code, output = _pytest_in_fork(work, args, timeout, _Order(module, ranks))
     else:
         env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1", MNIST_OIP_PROGRESS="0")
         try:
@@ -608,7 +619,7 @@ def run_mutants(mutants: list[Mutant], timeout: float, results_path: Path | None
             if key not in orders:  # the unmutated tests must pass, or nothing counts
                 (work / source_file).write_text(originals[source_file])
                 outcome, seconds, output = run_tests(work, tests, k, timeout * 3,
-                                                     ("--durations=0", "--durations-min=0"))
+                                                     ("--durations=0", "--durations-min=0"), mutant.module)
                 orders[key] = _test_order(output) if outcome == "survived" else None
                 if orders[key] is None:
                     orders[key] = None
@@ -625,11 +636,12 @@ def run_mutants(mutants: list[Mutant], timeout: float, results_path: Path | None
             if mutated is None:
                 print(f"[{i}/{len(mutants)}] not run  {mutant.target}:{mutant.line} {mutant.description}", flush=True)
                 continue
-            order = sorted(orders[key], key=lambda t: -kills.get(t, 0))  # stable: fastest first among equals
+            # the killers so far first, then the module's own tests, then the shared ones (fastest first among equals)
+            order = sorted(orders[key], key=lambda t: (-kills.get(t, 0), t.split("::")[0] in SHARED_TESTS))
             ranks = {test: rank for rank, test in enumerate(order)}
             (work / source_file).write_text(mutated)
             try:
-                outcome, seconds, output = run_tests(work, tests, k, limits[key], ranks=ranks)
+                outcome, seconds, output = run_tests(work, tests, k, limits[key], module=mutant.module, ranks=ranks)
             finally:
                 (work / source_file).write_text(originals[source_file])
             failed = [line.split()[1] for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
