@@ -173,6 +173,9 @@ class Standardizer:
         pixels = checks.finite_array("images_uint8", images_uint8, dtype=np.float64)
         if pixels.size == 0:
             raise ValueError("cannot fit a Standardizer on an empty array")
+        if pixels.std() == 0:
+            raise ValueError(f"images_uint8 are constant (every pixel {float(pixels.flat[0]):g}): a Standardizer needs "
+                             "pixels that vary")
         return cls(mean=float(pixels.mean()), std=float(pixels.std()))
 
     def apply(self, images_uint8: np.ndarray) -> np.ndarray:

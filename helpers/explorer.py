@@ -407,7 +407,7 @@ def save_result_png(
     if path.suffix.lower() != ".png":
         raise ValueError(f"{path}: PNG files need the suffix .png, got {path.suffix or 'none'!r}")
     overwrite = checks.flag("overwrite", overwrite)
-    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True, why="larger pictures exhaust memory")
+    dpi = checks.real("dpi", dpi, 10, 2400, why="larger pictures exhaust memory")
     if not isinstance(fig_or_result, oip.OIPResult) and not hasattr(fig_or_result, "savefig"):
         raise checks.WrongTypeError(f"fig_or_result must be a Matplotlib figure or an OIPResult, got "
                                     f"{type(fig_or_result).__name__}")
@@ -432,7 +432,7 @@ def figure_png(fig: "Figure", dpi: int = 80) -> bytes:
     """The PNG bytes of ``fig`` (for an ``ipywidgets.Image``)."""
     if not hasattr(fig, "savefig"):
         raise checks.WrongTypeError(f"fig must be a Matplotlib figure, got {type(fig).__name__}")
-    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True, why="larger pictures exhaust memory")
+    dpi = checks.real("dpi", dpi, 10, 2400, why="larger pictures exhaust memory")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()

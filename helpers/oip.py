@@ -922,7 +922,7 @@ def first_converged(losses: np.ndarray, tolerance: float, window: int, first_row
     losses = checks.finite_array("losses (steps, B)", losses, ndim=2)
     tolerance = checks.real("tolerance", tolerance, 0, MAX_FACTOR, why="beyond it the float32 arithmetic of the ascent overflows")
     window = checks.integer("window", window, 1, MAX_STEPS)
-    end_row = checks.integer("end_row", end_row, 0, len(losses))
+    end_row = checks.integer(f"end_row (at most the {len(losses)} rows of losses)", end_row, 0, len(losses))
     first_row = checks.integer("first_row", first_row, 0)
     rows = np.arange(max(first_row, window), end_row)
     if not len(rows):

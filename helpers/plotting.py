@@ -375,7 +375,7 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 100, overwrite: bool =
     if not isinstance(fig, Figure):
         raise checks.WrongTypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     path = checks.file_path("path", path)
-    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True, why="larger pictures exhaust memory")
+    dpi = checks.real("dpi", dpi, 10, 2400, why="larger pictures exhaust memory")
     overwrite = checks.flag("overwrite", overwrite) or path.resolve().parent == REGENERATED_FIGURES
     return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight"), overwrite=overwrite)
 
@@ -494,6 +494,6 @@ def save_animation(
             raise ValueError("the animation has no frame rate of its own; pass fps")
         fps = 1000.0 / interval
     fps = checks.real("fps", fps, 0, 1000, open_low=True, why="faster than any screen")
-    dpi = checks.real("dpi", dpi, 0, 2400, open_low=True, why="larger pictures exhaust memory")
+    dpi = checks.real("dpi", dpi, 10, 2400, why="larger pictures exhaust memory")
     writer = _movie_writer(suffix, fps)
     return files.atomic_write(path, lambda tmp: animation.save(tmp, writer=writer, dpi=dpi), overwrite=overwrite)
