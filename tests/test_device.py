@@ -145,3 +145,10 @@ def test_bfloat16_native_reads_the_cpu_flags_and_the_gpu(monkeypatch):
     monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda g: {})  # no capability reported
     monkeypatch.setattr(device, "cpu_flags", lambda: set())
     assert device.bfloat16_native() is False
+
+
+def test_set_seeds_takes_every_32_bit_seed_and_nothing_beyond():
+    for seed in (0, 2**32 - 1):
+        device.set_seeds(seed)
+    with pytest.raises(ValueError, match="seed must be"):
+        device.set_seeds(2**32)

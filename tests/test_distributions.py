@@ -346,3 +346,30 @@ def test_max_entropy_iteration_limit_is_bounded():
     with pytest.raises(ValueError, match=r"max_iterations must be at most 100,000 .*got 100,001"):
         distributions.max_entropy(x, {"x^2": 1.0}, max_iterations=100_001)
     assert distributions.max_entropy(x, {"x^2": 1.0}, max_iterations=100_000).max_constraint_error({"x^2": 1.0}) < 1e-5
+
+
+def test_normalized_needs_weights_with_a_positive_sum():
+    np.testing.assert_allclose(distributions.GridDensity.normalized(0.0, 1.0, np.array([1.0, 3.0])).p, [0.25, 0.75])
+    for weights in (np.zeros(3), np.array([1.0, -1.0])):
+        with pytest.raises(ValueError, match="weights must have a positive, finite sum"):
+            distributions.GridDensity.normalized(0.0, 1.0, weights)
+
+
+def test_characteristic_function_of_a_grid_larger_than_one_chunk_of_frequencies():
+    n = 2_000_001  # more points than the 2,000,000 terms of one chunk: one frequency per chunk
+    g = distributions.GridDensity(0.0, 1e-6, np.full(n, 1.0 / n))  # uniform on 0..2
+    phi = distributions.characteristic_function(g, np.array([0.0, np.pi]))
+    np.testing.assert_allclose(phi, [1.0, 0.0], atol=1e-6)  # E[exp(i pi X)] = (exp(2 pi i) - 1) / (2 pi i) = 0
+
+
+def test_hill_estimate_from_every_sample_but_the_smallest():
+    samples = np.array([0.5, 2.0, 8.0, 1.0, 4.0, 0.25])
+    # k = 5 = n - 1: alpha = 5 / sum(log(X_(i) / 0.25)) = 5 / ((5 + 4 + 3 + 2 + 1) log 2)
+    assert distributions.hill_tail_index(samples, 5) == pytest.approx(1 / (3 * np.log(2)))
+
+
+def test_max_entropy_accuracy_is_a_fraction_up_to_one():
+    x = np.linspace(-5.0, 5.0, 101)
+    assert distributions.max_entropy(x, {"x^2": 1.0}, tol=1.0).density.shape == x.shape  # the loosest accuracy
+    with pytest.raises(ValueError, match="tol must be"):
+        distributions.max_entropy(x, {"x^2": 1.0}, tol=1.5)

@@ -377,3 +377,11 @@ def test_segment_ends_by_hand():
     # damping every 3: doubling from 9; 5 updates: every 3 * ceil(100 / 5 / 3) = 21 steps
     assert explorer.segment_ends(100, damping_every=3, n_updates=5) == [9, 18, 21, 36, 42, 63, 72, 84, 100]
     assert explorer.segment_ends(40, damping_every=1, n_updates=40) == list(range(1, 41))  # a report per step
+
+
+def test_save_result_png_accepts_up_to_2400_dpi(tmp_path):
+    fig, _ = plt.subplots(figsize=(0.1, 0.1))
+    assert explorer.save_result_png(fig, tmp_path / "fine.png", dpi=2400).read_bytes()[:8] == PNG
+    with pytest.raises(ValueError, match="dpi must be"):
+        explorer.save_result_png(fig, tmp_path / "huge.png", dpi=2400.5)
+    assert not (tmp_path / "huge.png").exists()

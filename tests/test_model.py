@@ -447,3 +447,18 @@ def test_load_refuses_a_record_without_the_keras_version(saved):
     _edit_record(saved, versions={"tensorflow": "2.19.0"})
     with pytest.raises(M.ModelFileError, match="the record's versions lack the Keras version"):
         M.load_model(saved)
+
+
+def test_step_epochs_and_records_are_checked():
+    assert M.TrainConfig(schedule="step", step_epochs=1).step_epochs == 1
+    with pytest.raises(ValueError, match="step_epochs"):
+        M.TrainConfig(schedule="step", step_epochs=0)
+    for record in ([("format", "x")], "record", None):
+        with pytest.raises(M.ModelFileError, match="a record must be a dict"):
+            M.check_record(record)
+
+
+def test_apply_l2_counts_the_kernels_it_penalizes():
+    cnn = M.build_cnn(conv_filters=(4, 8, 16), dense_units=5, seed=0)
+    assert M.apply_l2(cnn, 1e-3) == 5  # three conv kernels, two dense kernels
+    assert all(layer.kernel_regularizer is not None for layer in cnn.layers if getattr(layer, "kernel", None) is not None)

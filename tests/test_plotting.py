@@ -304,3 +304,13 @@ def test_save_animation_suffixes_and_missing_ffmpeg(tmp_path, monkeypatch):
 def test_save_animation_writes_an_mp4_with_ffmpeg(tmp_path):
     path = plotting.save_animation(plotting.animate_frames(_growing_frames(4)), tmp_path / "ascent.mp4", dpi=40)
     assert path.read_bytes()[4:8] == b"ftyp" and [p.name for p in tmp_path.iterdir()] == ["ascent.mp4"]
+
+
+def test_save_figure_needs_a_positive_resolution(tmp_path):
+    fig, ax = plt.subplots(figsize=(1, 1))
+    try:
+        with pytest.raises(ValueError, match="dpi must be"):
+            plotting.save_figure(fig, tmp_path / "zero.png", dpi=0)
+        assert not (tmp_path / "zero.png").exists()
+    finally:
+        plt.close(fig)
