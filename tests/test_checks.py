@@ -114,3 +114,12 @@ def test_finite_array_casts_and_refuses_values_beyond_the_target_range():
     with pytest.raises(ValueError, match="x holds values beyond the float32 range"):
         checks.finite_array("x", np.array([1.0, -1e300]), dtype=np.float32)
     assert checks.finite_array("x", np.array([3e38]), dtype=np.float32)[0] == np.float32(3e38)
+
+
+def test_finite_array_bounds_the_magnitude_where_asked():
+    assert checks.finite_array("x", np.array([-3.0, 2.0]), max_abs=3.0).tolist() == [-3.0, 2.0]  # the bound itself
+    with pytest.raises(ValueError, match=r"x holds values up to 3\.5 in magnitude; valid: at most 3"):
+        checks.finite_array("x", np.array([1.0, -3.5]), max_abs=3.0)
+    with pytest.raises(ValueError, match="holds values up to 4 in magnitude"):
+        checks.finite_array("x", np.array([4]), max_abs=3.0)  # integers too
+    assert checks.finite_array("x", np.zeros(0), max_abs=3.0).size == 0
