@@ -14,7 +14,11 @@ from helpers import checks
 FAST_PATH_ENV = "MNIST_OIP_FAST"
 """Environment variable that switches long notebook steps to a short version (set by the test suite)."""
 
-__all__ = ["FAST_PATH_ENV", "DeviceInfo", "is_fast_path", "setup_device", "set_seeds", "cpu_flags", "bfloat16_native"]
+STORING_RUN_ENV = "MNIST_OIP_STORE"
+"""Environment variable set by ``make run`` (``scripts/run_notebooks.py``): this run's outputs are the ones stored,
+so it may also rewrite the series' published files (the README's picture in ``docs/images/``)."""
+
+__all__ = ["FAST_PATH_ENV", "STORING_RUN_ENV", "DeviceInfo", "is_fast_path", "is_storing_run", "setup_device", "set_seeds", "cpu_flags", "bfloat16_native"]
 
 _VALID_DEVICES = ("auto", "cpu", "gpu")
 MAX_THREADS = 4_096
@@ -50,6 +54,12 @@ class DeviceInfo:
 def is_fast_path() -> bool:
     """True when long steps should take their short CI version (``MNIST_OIP_FAST`` set to 1/true/yes)."""
     return os.environ.get(FAST_PATH_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def is_storing_run() -> bool:
+    """True only under ``make run`` (``MNIST_OIP_STORE=1``), whose outputs are committed: a notebook rewrites the
+    series' published files then, and never in JupyterLab, under ``make test`` or under ``make check``."""
+    return os.environ.get(STORING_RUN_ENV, "").strip().lower() in ("1", "true", "yes", "on") and not is_fast_path()
 
 
 def setup_device(

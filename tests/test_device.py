@@ -16,6 +16,19 @@ def test_fast_path_reads_the_environment(monkeypatch):
     assert device.is_fast_path() is False
 
 
+def test_only_a_full_make_run_is_a_storing_run(monkeypatch):
+    monkeypatch.delenv(device.FAST_PATH_ENV, raising=False)
+    monkeypatch.delenv(device.STORING_RUN_ENV, raising=False)
+    assert device.is_storing_run() is False  # JupyterLab, make check
+    monkeypatch.setenv(device.STORING_RUN_ENV, "1")
+    assert device.is_storing_run() is True  # make run
+    monkeypatch.setenv(device.FAST_PATH_ENV, "1")
+    assert device.is_storing_run() is False  # never on the fast path
+    monkeypatch.delenv(device.FAST_PATH_ENV)
+    monkeypatch.setenv(device.STORING_RUN_ENV, "0")
+    assert device.is_storing_run() is False
+
+
 def test_setup_device_auto_reports_what_is_in_use(capsys):
     import tensorflow as tf
 

@@ -65,7 +65,7 @@ def test_consecutive_prints_become_one_output_however_the_kernel_split_them():
 # --- what `make run` stores (issue 26) -------------------------------------------------------------------------
 
 _SHOW_ENVIRONMENT = """import os, sys
-for name in ("MNIST_OIP_FAST", "MNIST_OIP_PROGRESS", "TF_CPP_MIN_LOG_LEVEL"):
+for name in ("MNIST_OIP_FAST", "MNIST_OIP_PROGRESS", "TF_CPP_MIN_LOG_LEVEL", "MNIST_OIP_STORE"):
     print(name, os.environ.get(name, "unset"))
 _ = sys.stderr.write("bar 1/2\\rbar 2/2\\r       \\r")"""
 
@@ -80,7 +80,7 @@ def shell(monkeypatch):
     """A shell that took the fast path (as after `make test`) and set no progress or log switch; main() may set
     them, and they are restored afterwards."""
     monkeypatch.setenv("MNIST_OIP_FAST", "1")
-    for name in ("MNIST_OIP_PROGRESS", "TF_CPP_MIN_LOG_LEVEL"):
+    for name in ("MNIST_OIP_PROGRESS", "TF_CPP_MIN_LOG_LEVEL", "MNIST_OIP_STORE"):
         monkeypatch.setenv(name, "recorded")  # so that the teardown restores what was there before
         monkeypatch.delenv(name)
 
@@ -91,7 +91,7 @@ def test_make_run_stores_full_path_outputs_even_from_a_fast_path_shell(tmp_path,
     nb = nbformat.read(path, as_version=4)
     first, second = (cell.outputs for cell in nb.cells)
     assert [(o.output_type, o.get("name"), o.get("text")) for o in first] == [
-        ("stream", "stdout", "MNIST_OIP_FAST unset\nMNIST_OIP_PROGRESS 1\nTF_CPP_MIN_LOG_LEVEL 2\n")]  # bar erased
+        ("stream", "stdout", "MNIST_OIP_FAST unset\nMNIST_OIP_PROGRESS 1\nTF_CPP_MIN_LOG_LEVEL 2\nMNIST_OIP_STORE 1\n")]
     assert [o.text for o in second] == ["a\nb\nc\n"]  # one output, however the kernel split the prints
     assert isinstance(nb.metadata[run_notebooks.METADATA_KEY]["run_seconds"], int)
     assert nb.metadata["kernelspec"]["name"] == "python3"
