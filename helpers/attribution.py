@@ -72,7 +72,8 @@ def _check_class_indices(model, target_layer: str, class_indices, n: int) -> np.
     if indices.ndim == 0:
         indices = np.full(n, int(indices))
     if indices.ndim != 1 or len(indices) != n:
-        raise ValueError(f"need one class index per image: got class_indices of shape {indices.shape} for {n} images")
+        raise ValueError(f"need one class index per image: got class_indices of shape {indices.shape} for {n} images "
+                         "in x")
     bad = indices[(indices < 0) | (indices >= n_units)]
     if len(bad):
         raise ValueError(

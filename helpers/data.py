@@ -152,6 +152,13 @@ RAW_TOLERANCE = 1e-3
 :meth:`Standardizer.apply` calls them standardized already."""
 
 
+def _check_raw(images: np.ndarray) -> None:
+    """Raise ValueError unless ``images`` are raw pixels in 0..255 (within :data:`RAW_TOLERANCE`)."""
+    if images.size and (images.min() < -RAW_TOLERANCE or images.max() > 255 + RAW_TOLERANCE):
+        raise ValueError(f"images_uint8 must be raw pixels in 0..255, got values in {float(images.min()):.3g}.."
+                         f"{float(images.max()):.3g}: standardized already? (apply standardizes raw pixels once)")
+
+
 @dataclass(frozen=True)
 class Standardizer:
     """Pixel standardization ``x = (pixels - mean) / std`` with one global mean and std (pixel units, 0..255).
@@ -173,6 +180,7 @@ class Standardizer:
         pixels = checks.finite_array("images_uint8", images_uint8, dtype=np.float64)
         if pixels.size == 0:
             raise ValueError("cannot fit a Standardizer on an empty array")
+        _check_raw(pixels)
         if pixels.std() == 0:
             raise ValueError(f"images_uint8 are constant (every pixel {float(pixels.flat[0]):g}): a Standardizer needs "
                              "pixels that vary")
@@ -184,9 +192,7 @@ class Standardizer:
         images = checks.finite_array("images_uint8", images_uint8)
         if images.ndim not in (3, 4):
             raise ValueError(f"expected images of shape (n, h, w) or (n, h, w, c), got shape {images.shape}")
-        if images.size and (images.min() < -RAW_TOLERANCE or images.max() > 255 + RAW_TOLERANCE):
-            raise ValueError(f"images_uint8 must be raw pixels in 0..255, got values in {float(images.min()):.3g}.."
-                             f"{float(images.max()):.3g}: standardized already? (apply standardizes raw pixels once)")
+        _check_raw(images)
         x = (images.astype(np.float32) - np.float32(self.mean)) / np.float32(self.std)
         return x[..., np.newaxis] if images.ndim == 3 else x
 

@@ -157,13 +157,15 @@ def _check_weight(value, operation: str) -> float:
     return checks.real(f"the factor an objective is {operation}", value)
 
 
-def _scaled(terms, factor: float) -> "Objective":
-    """The objective ``factor * sum(terms)``; raises ValueError if a weight would leave the float32 range."""
+def _scaled(terms, factor: float, operation: str = "multiplied by") -> "Objective":
+    """The objective ``factor * sum(terms)``; raises ValueError if a weight would leave the float32 range
+    (``operation`` and the factor as the user wrote it name the cause)."""
     scaled = [(factor * w, t) for w, t in terms]
     too_large = [w for w, _ in scaled if not abs(w) <= MAX_WEIGHT]
     if too_large:
         raise ValueError(f"the objective's weight would become {too_large[0]:g}, beyond the float32 range "
-                         f"(+-{MAX_WEIGHT:.3g}) in which the ascent computes; use a smaller factor")
+                         f"(+-{MAX_WEIGHT:.3g}) in which the ascent computes; the factor (divisor) it is {operation} "
+                         "is too extreme")
     return Objective(scaled)
 
 
@@ -197,7 +199,8 @@ class Objective:
     __radd__ = __add__
 
     def __mul__(self, factor):
-        return _scaled(self.terms, _check_weight(factor, "multiplied by"))
+        factor = _check_weight(factor, "multiplied by")
+        return _scaled(self.terms, factor, f"multiplied by ({factor:g})")
 
     __rmul__ = __mul__
 
@@ -205,7 +208,7 @@ class Objective:
         divisor = _check_weight(divisor, "divided by")
         if divisor == 0:
             raise ZeroDivisionError("an objective cannot be divided by 0")
-        return self * (1.0 / divisor)
+        return _scaled(self.terms, 1.0 / divisor, f"divided by ({divisor:g})")
 
     def __neg__(self):
         return self * -1.0

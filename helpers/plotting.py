@@ -33,9 +33,6 @@ MAX_ANNOTATED = 40
 """The largest matrix (k x k) whose values :func:`similarity_heatmap` writes into the cells."""
 MAX_INCHES = 200.0
 """The largest panel size or figure side in inches (Matplotlib refuses figures beyond 2**16 pixels)."""
-REGENERATED_FIGURES = Path(__file__).resolve().parent.parent / "docs" / "images"
-"""The series' published figures, which a full run of the notebooks redraws in place (notebook 10 writes
-``oip_conv2d_3_grid.png``): :func:`save_figure` replaces a file in this folder without ``overwrite=True``."""
 
 
 MAX_VALUE = 1e38
@@ -369,14 +366,13 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 100, overwrite: bool =
     folder, then a rename).
 
     A crash never leaves a half-written picture; the format follows the suffix (``.png``, ``.svg``, ...). An
-    existing file is replaced only with ``overwrite=True`` (otherwise :class:`FileExistsError`), except in
-    :data:`REGENERATED_FIGURES`, the series' published figures that a full run redraws.
+    existing file is replaced only with ``overwrite=True`` (otherwise :class:`FileExistsError` naming it).
     """
     if not isinstance(fig, Figure):
         raise checks.WrongTypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     path = checks.file_path("path", path)
     dpi = checks.real("dpi", dpi, 10, 2400, why="larger pictures exhaust memory")
-    overwrite = checks.flag("overwrite", overwrite) or path.resolve().parent == REGENERATED_FIGURES
+    overwrite = checks.flag("overwrite", overwrite)
     return files.atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight"), overwrite=overwrite)
 
 

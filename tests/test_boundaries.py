@@ -363,6 +363,7 @@ TABLE: dict[str, Case] = {
     # ------------------------------------------------------------------------------------------------ device
     "device.is_fast_path": Case(fn("device", "is_fast_path"), lambda c: {}),
     "device.bfloat16_native": Case(fn("device", "bfloat16_native"), lambda c: {}),
+    "device.is_storing_run": Case(fn("device", "is_storing_run"), lambda c: {}),
     "device.setup_device": Case(fn("device", "setup_device"),
                                 lambda c: dict(device="cpu", intra_op_threads=None, inter_op_threads=None,
                                                memory_growth=True, verbose=False),
