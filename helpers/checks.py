@@ -319,5 +319,6 @@ def keras_model(name: str, value):
 def unused(name: str, value, default, mode: str) -> None:
     """Raise ValueError if the setting ``name`` differs from its ``default`` while it has no effect: ``mode``
     names when it is used, e.g. ``"only with damping='blur' or 'fourier'"``."""
-    if value is not default and value != default:
+    same = value is default or (type(value) is type(default) and bool(value == default))
+    if not same:
         raise ValueError(f"{name}={value!r} has no effect here: it is used {mode}; leave it at {default!r}")

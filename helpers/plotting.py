@@ -37,6 +37,7 @@ MAX_INCHES = 200.0
 
 MAX_VALUE = 1e38
 """The largest magnitude of a value drawn (Matplotlib resamples images in float32, whose largest number is 3.4e38)."""
+DRAWN = "plotting.MAX_VALUE; Matplotlib draws in float32"
 
 
 def _optional_string(name: str, value) -> str | None:
@@ -52,6 +53,13 @@ def _check_cmap(cmap) -> str:
         raise ValueError(f"unknown cmap {cmap!r}; valid: a name in matplotlib.colormaps, e.g. gray, gray_r, viridis, "
                          "coolwarm")
     return cmap
+
+
+def _scale_value(name: str, value) -> float:
+    """An end of a colour scale: a finite number of at most :data:`MAX_VALUE` in magnitude."""
+    value = checks.real(name, value)
+    checks.real(f"the magnitude of {name}", abs(value), high=MAX_VALUE, why=DRAWN)
+    return value
 
 
 def _check_scale(vmin: float | None, vmax: float | None) -> None:
@@ -143,8 +151,8 @@ def image_grid(
     ncols = checks.integer("ncols", ncols, 1)
     _check_cmap(cmap)
     shared_scale, colorbar = checks.flag("shared_scale", shared_scale), checks.flag("colorbar", colorbar)
-    vmin = None if vmin is None else checks.real("vmin", vmin)
-    vmax = None if vmax is None else checks.real("vmax", vmax)
+    vmin = None if vmin is None else _scale_value("vmin", vmin)
+    vmax = None if vmax is None else _scale_value("vmax", vmax)
     suptitle, colorbar_label = _optional_string("suptitle", suptitle), _optional_string("colorbar_label", colorbar_label)
     panel_size = checks.real("panel_size (inches)", panel_size, 0, MAX_INCHES / max(1, min(ncols, n)), open_low=True)
     rgb = images.ndim == 4
@@ -318,8 +326,8 @@ def similarity_heatmap(
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or not matrix.size:
         raise ValueError(f"expected a square matrix (k, k), got shape {raw.shape}")
-    vmin = None if vmin is None else checks.real("vmin", vmin)
-    vmax = checks.real("vmax", vmax)
+    vmin = None if vmin is None else _scale_value("vmin", vmin)
+    vmax = _scale_value("vmax", vmax)
     k = len(matrix)
     labels = [str(i) for i in range(k)] if labels is None else checks.strings("labels", labels, count=k, of=f"a {k}x{k} matrix")
     checks.string("title", title, allow_empty=True)
