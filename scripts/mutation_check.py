@@ -154,6 +154,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "a pattern with no direction is predicted as class -2 instead of -1: no class either way, the same accuracy",
     ("model.make_schedule", "n_drops = max(0, (config.epochs - 1) // config.step_epochs)", "- -> +"):
         "the extra drop it adds starts after the last epoch: no step of the training reaches it",
+    ("explorer.run_settings", "settings.check(model)", "call dropped: settings.check(...)"):
+        "run_oip makes the same three checks before its first step: the same error, a moment later",
     ("model.make_schedule", "n_drops = max(0, (config.epochs - 1) // config.step_epochs)", "0 -> 1"):
         "the drop it adds where none was due starts after the last epoch: no step of the training reaches it",
     ("distributions.max_entropy", "scale[scale == 0] = 1.0", "0 -> 1"):
