@@ -462,3 +462,13 @@ def test_apply_l2_counts_the_kernels_it_penalizes():
     cnn = M.build_cnn(conv_filters=(4, 8, 16), dense_units=5, seed=0)
     assert M.apply_l2(cnn, 1e-3) == 5  # three conv kernels, two dense kernels
     assert all(layer.kernel_regularizer is not None for layer in cnn.layers if getattr(layer, "kernel", None) is not None)
+
+
+def test_augmentation_rotates_about_the_exact_centre_of_any_image():
+    height, width = 20, 28
+    t = np.asarray(M.augmentation_transforms([5, 6], 16, height, width, shift_pixels=0.0, rotation_degrees=180.0),
+                   np.float64)  # output pixel (x, y) reads input (t0 x + t1 y + t2, t3 x + t4 y + t5)
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    np.testing.assert_allclose(t[:, 0] * cx + t[:, 1] * cy + t[:, 2], cx, atol=1e-4)  # the centre stays put
+    np.testing.assert_allclose(t[:, 3] * cx + t[:, 4] * cy + t[:, 5], cy, atol=1e-4)
+    assert np.abs(t[:, 1]).max() > 0.5  # the draws do rotate
