@@ -156,6 +156,9 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the extra drop it adds starts after the last epoch: no step of the training reaches it",
     ("explorer.run_settings", "settings.check(model)", "call dropped: settings.check(...)"):
         "run_oip makes the same three checks before its first step: the same error, a moment later",
+    ("model.augmentation_transforms",
+     "draws = tf.random.stateless_uniform((batch_size, 3), seed=seed, minval=-1.0, maxval=1.0)", "3 -> 4"):
+        "one more random column is drawn and left unused: other random numbers from the same distribution",
     ("model.make_schedule", "n_drops = max(0, (config.epochs - 1) // config.step_epochs)", "0 -> 1"):
         "the drop it adds where none was due starts after the last epoch: no step of the training reaches it",
     ("distributions.max_entropy", "scale[scale == 0] = 1.0", "0 -> 1"):
