@@ -314,3 +314,9 @@ def test_save_figure_needs_a_positive_resolution(tmp_path):
         assert not (tmp_path / "zero.png").exists()
     finally:
         plt.close(fig)
+
+
+def test_a_wrong_dtype_is_named_before_a_wrong_shape():
+    for images in (np.array(["a", "b"]), np.array([1 + 2j, 3j])):
+        with pytest.raises(TypeError, match=r"images must hold real numbers"):
+            plotting.image_grid(images)
