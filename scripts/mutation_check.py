@@ -156,6 +156,12 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the extra drop it adds starts after the last epoch: no step of the training reaches it",
     ("explorer.run_settings", "settings.check(model)", "call dropped: settings.check(...)"):
         "run_oip makes the same three checks before its first step: the same error, a moment later",
+    ("oip.initial_images", 'images = gaussian_filter(images, sigma=(0, smoothing_sigma, smoothing_sigma, 0)).astype(np.float32)', "0 -> -1"):
+        "SciPy's Gaussian filter skips every axis whose sigma is not positive: -1 on the batch axis filters nothing",
+    ("oip.initial_images", 'images = gaussian_filter(images, sigma=(0, smoothing_sigma, smoothing_sigma, 0)).astype(np.float32) [2]', "0 -> -1"):
+        "SciPy's Gaussian filter skips every axis whose sigma is not positive: -1 on the channel axis filters nothing",
+    ("patterns.fit_copies", "if score[index] > best_score:", "> -> >="):
+        "only an exact tie between two placements changes the choice, and both then fit equally well",
     ("model.augmentation_transforms",
      "draws = tf.random.stateless_uniform((batch_size, 3), seed=seed, minval=-1.0, maxval=1.0)", "3 -> 4"):
         "one more random column is drawn and left unused: other random numbers from the same distribution",
