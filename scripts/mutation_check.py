@@ -156,6 +156,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the extra drop it adds starts after the last epoch: no step of the training reaches it",
     ("explorer.run_settings", "settings.check(model)", "call dropped: settings.check(...)"):
         "run_oip makes the same three checks before its first step: the same error, a moment later",
+    ("oip._run", "if compute_model is model:", "if-branch dropped (test -> False)"):
+        "the final objective of a float32 run then comes from a plain forward pass of the same model: the same value",
     ("oip.initial_images", 'images = gaussian_filter(images, sigma=(0, smoothing_sigma, smoothing_sigma, 0)).astype(np.float32)', "0 -> -1"):
         "SciPy's Gaussian filter skips every axis whose sigma is not positive: -1 on the batch axis filters nothing",
     ("oip.initial_images", 'images = gaussian_filter(images, sigma=(0, smoothing_sigma, smoothing_sigma, 0)).astype(np.float32) [2]', "0 -> -1"):
