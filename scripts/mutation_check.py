@@ -2,10 +2,10 @@
 
 Usage::
 
-    .venv/bin/python scripts/mutation_check.py --per-module 12   # the sample reported in the README (204 mutants)
-    .venv/bin/python scripts/mutation_check.py                   # every mutant of every target (~2,800, a day)
+    .venv/bin/python scripts/mutation_check.py --per-module 10   # the sample reported in the README (170 mutants)
+    .venv/bin/python scripts/mutation_check.py                   # every mutant of every target (~2,850, a day)
     .venv/bin/python scripts/mutation_check.py --list            # list the mutants, check the tables, stop (a test)
-    .venv/bin/python scripts/mutation_check.py --only oip --per-module 12 --results oip.json   # one module
+    .venv/bin/python scripts/mutation_check.py --only oip --per-module 10 --results oip.json   # one module
     .venv/bin/python scripts/mutation_check.py --summary-of oip.json files.json              # one table of runs
     .venv/bin/python scripts/mutation_check.py --breaks          # the named breaks of the weak tests
 
