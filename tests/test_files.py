@@ -90,34 +90,32 @@ def test_publish_pair_over_an_old_pair_leaves_no_previous_copy(tmp_path):
     assert [(tmp_path / n).read_text() for n in ("model.keras", "model.json")] == ["weights 2", "record 2"]
 
 
-def test_publish_pair_puts_the_old_first_file_back_when_the_second_rename_fails(tmp_path, monkeypatch):
-    files.publish_pair(*_pair(tmp_path, "weights 1", "record 1"))
-    pair = _pair(tmp_path, "weights 2", "record 2")
+def _fail_renames_onto(name: str, monkeypatch) -> None:
+    """Make ``os.replace`` fail (a full disk) whenever its target is called ``name``."""
     real_replace = os.replace
 
     def replace(src, dst):
-        if Path(dst).name == "model.json":
+        if Path(dst).name == name:
             raise OSError("no space left")
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
+
+
+def test_publish_pair_puts_the_old_first_file_back_when_the_second_rename_fails(tmp_path, monkeypatch):
+    files.publish_pair(*_pair(tmp_path, "weights 1", "record 1"))
+    pair = _pair(tmp_path, "weights 2", "record 2")
+    _fail_renames_onto("model.json", monkeypatch)
     with pytest.raises(OSError, match="no space left"):
         files.publish_pair(*pair)
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.undo()
     assert [(tmp_path / n).read_text() for n in ("model.keras", "model.json")] == ["weights 1", "record 1"]
     assert _names(tmp_path) == ["model.json", "model.keras"]
 
 
 def test_a_failed_first_publication_leaves_no_half_pair(tmp_path, monkeypatch):
     pair = _pair(tmp_path, "weights 1", "record 1")
-    real_replace = os.replace
-
-    def replace(src, dst):
-        if Path(dst).name == "model.json":
-            raise OSError("no space left")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", replace)
+    _fail_renames_onto("model.json", monkeypatch)
     with pytest.raises(OSError, match="no space left"):
         files.publish_pair(*pair)
     assert _names(tmp_path) == []
