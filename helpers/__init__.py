@@ -32,4 +32,28 @@ from helpers import startup as _startup  # noqa: E402
 
 _startup.install()
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The project's version: from ``pyproject.toml`` in a checkout (the source of truth, current even when the
+    installed metadata of an editable install predates a version bump), else from the installed package's
+    metadata (``importlib.metadata``)."""
+    from importlib import metadata
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            project = {}
+        if project.get("name") == "mnist-oip" and isinstance(project.get("version"), str):
+            return project["version"]
+    try:
+        return metadata.version("mnist-oip")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+__version__ = _version()
