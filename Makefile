@@ -4,7 +4,7 @@
 #   make test   the same environment, then all tests (unit tests + nbval on every notebook, fast path)
 # CI runs `make test` and then `make check`: every notebook at full size, every stored output compared.
 # Also: make retrain (regenerate data/models/ on purpose), make lab, make book (the HTML book in build/book),
-# make bench, make clean-venv.
+# make exercises, make bench, make clean-venv.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,7 +16,7 @@ SELECTED  := $(if $(strip $(NB)),$(foreach n,$(NB),$(filter notebooks/$(n)%,$(NO
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run retrain lab book test check bench clean-venv
+.PHONY: install run retrain lab book test check exercises bench clean-venv
 
 # `make install` (and every target below that runs Python) first runs scripts/setup_env.sh: it checks PYTHON
 # (3.11-3.13; one short message otherwise, nothing created), rebuilds a .venv made by an unsupported or another
@@ -51,8 +51,13 @@ test: install
 # what tests/nbval_sanitize.cfg names is masked). NB= selects notebooks as for `make run`.
 check: install
 	@test -n "$(SELECTED)" || { echo "no notebook matches NB=$(NB)"; exit 2; }
-	MNIST_OIP_FAST=0 MNIST_OIP_PROGRESS=1 $(BIN)/python -m pytest -o addopts="" -p no:cacheprovider -q \
+	MNIST_OIP_FAST=0 MNIST_OIP_STRICT=1 MNIST_OIP_PROGRESS=1 $(BIN)/python -m pytest -o addopts="" -p no:cacheprovider -q \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $(SELECTED)
+
+# Every exercise variant that a notebook lists (metadata "exercises"): the notebook with that change to its
+# parameters cell, executed on the fast path to its end (tests/test_exercises.py; CI runs it).
+exercises: install
+	MNIST_OIP_EXERCISES=1 $(BIN)/python -m pytest -o addopts="" -p no:cacheprovider -q tests/test_exercises.py
 
 bench: install
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

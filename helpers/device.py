@@ -18,7 +18,12 @@ STORING_RUN_ENV = "MNIST_OIP_STORE"
 """Environment variable set by ``make run`` (``scripts/run_notebooks.py``): this run's outputs are the ones stored,
 so it may also rewrite the series' published files (the README's picture in ``docs/images/``)."""
 
-__all__ = ["FAST_PATH_ENV", "STORING_RUN_ENV", "DeviceInfo", "is_fast_path", "is_storing_run", "setup_device", "set_seeds", "cpu_flags", "bfloat16_native"]
+STRICT_CLAIMS_ENV = "MNIST_OIP_STRICT"
+"""Environment variable set where the text is produced or verified (``make run``, ``make retrain``, ``make check``,
+CI): there a false claim stops the run (see :mod:`helpers.claims`); everywhere else it only prints a ✗ line."""
+
+__all__ = ["FAST_PATH_ENV", "STORING_RUN_ENV", "STRICT_CLAIMS_ENV", "DeviceInfo", "is_fast_path", "is_storing_run",
+           "is_strict_run", "setup_device", "set_seeds", "cpu_flags", "bfloat16_native"]
 
 _VALID_DEVICES = ("auto", "cpu", "gpu")
 MAX_THREADS = 4_096
@@ -60,6 +65,12 @@ def is_storing_run() -> bool:
     """True only under ``make run`` (``MNIST_OIP_STORE=1``), whose outputs are committed: a notebook rewrites the
     series' published files then, and never in JupyterLab, under ``make test`` or under ``make check``."""
     return os.environ.get(STORING_RUN_ENV, "").strip().lower() in ("1", "true", "yes", "on") and not is_fast_path()
+
+
+def is_strict_run() -> bool:
+    """True where the notebooks' text is produced or verified (``MNIST_OIP_STRICT=1``: ``make run``,
+    ``make retrain``, ``make check``, CI) and the run is on the full path."""
+    return os.environ.get(STRICT_CLAIMS_ENV, "").strip().lower() in ("1", "true", "yes", "on") and not is_fast_path()
 
 
 def setup_device(

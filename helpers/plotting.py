@@ -1,4 +1,12 @@
-"""Figures shared by all notebooks: image grids, digit galleries, contrast enhancement, curves, animations.
+"""Figures shared by all notebooks: the series' figure style, image grids, digit galleries, contrast
+enhancement, curves, animations.
+
+**One visual convention** (stated for readers in ``notebooks/00_start_here.md``): digits and OIPs are input images,
+drawn with ink dark on white paper (:data:`IMAGE_CMAP`); activation maps and other non-negative values use
+:data:`ACTIVATION_CMAP`; signed values (attributions, differences) use :data:`SIGNED_CMAP`, centred on zero. Where
+colour means a value, a colour bar says which. :func:`use_style` sets sizes so that a figure is drawn at the size
+it is shown (at most :data:`COLUMN_INCHES` wide, the book's text column) with no text smaller than
+:data:`MIN_FONT_PT`, and stored at twice the screen resolution so it stays sharp on a 2x screen.
 
 Arrays in, Matplotlib figures (and animations) out; nothing here knows about models. Images may be ``(n, h, w)``,
 ``(n, h, w, 1)`` (shown with a colour map) or ``(n, h, w, 3)`` (shown as RGB).
@@ -18,9 +26,67 @@ from matplotlib.figure import Figure
 from helpers import checks, files
 
 __all__ = [
+    "IMAGE_CMAP", "ACTIVATION_CMAP", "SIGNED_CMAP", "COLUMN_INCHES", "MIN_FONT_PT", "STYLE", "use_style", "fit_width",
     "enhance_contrast", "image_grid", "digit_gallery", "plot_curves", "tile_maps", "similarity_heatmap",
     "save_figure", "animate_frames", "save_animation",
 ]
+
+IMAGE_CMAP = "gray_r"
+"""Colour map of input images (digits, OIPs, receptive-field patches): ink dark, paper white."""
+ACTIVATION_CMAP = "viridis"
+"""Colour map of activation maps and other non-negative values (dark = low, yellow = high)."""
+SIGNED_CMAP = "RdBu_r"
+"""Colour map of signed values (attributions, differences): red positive, blue negative, white zero."""
+
+SCREEN_DPI = 100
+"""Pixels per inch of a figure on screen (JupyterLab and the book show figures at this size)."""
+COLUMN_INCHES = 7.8
+"""The widest figure, in inches: 780 px at :data:`SCREEN_DPI`, inside the book's text column (784 px at a 1,400 px
+window) and a JupyterLab window, so no figure is shrunk where it is shown."""
+MIN_FONT_PT = 7.0
+"""The smallest text in a figure, in points: 9.7 px at :data:`SCREEN_DPI`, body text's small print."""
+
+STYLE: dict[str, object] = {
+    "figure.dpi": SCREEN_DPI,
+    "savefig.dpi": 2 * SCREEN_DPI,
+    "figure.figsize": (6.4, 4.0),
+    "font.size": 10.0,
+    "axes.titlesize": 10.5,
+    "axes.labelsize": 9.5,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "legend.fontsize": 8.5,
+    "legend.title_fontsize": 9.0,
+    "figure.titlesize": 11.5,
+    "legend.loc": "best",
+    "legend.framealpha": 0.9,
+    "image.cmap": ACTIVATION_CMAP,
+    "image.interpolation": "nearest",
+}
+"""The series' Matplotlib settings (:func:`use_style` applies them)."""
+
+
+def use_style() -> None:
+    """Apply :data:`STYLE`; in IPython also store inline figures at 2x ("retina") so they stay sharp on high-density
+    screens while shown at their natural size. Call it once, in a notebook's first cell."""
+    plt.rcParams.update(STYLE)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    if get_ipython() is not None:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("retina")
+
+
+def fit_width(width: float, height: float) -> tuple[float, float]:
+    """A figure size (inches) no wider than :data:`COLUMN_INCHES`: ``(width, height)`` scaled down, aspect kept."""
+    width = checks.real("width (inches)", width, 0, MAX_INCHES, open_low=True)
+    height = checks.real("height (inches)", height, 0, MAX_INCHES, open_low=True)
+    scale = min(1.0, COLUMN_INCHES / width)
+    return width * scale, height * scale
+
 
 MAX_PANELS = 1_024
 """The most panels one figure draws (image grids, galleries): more take minutes to draw and cannot be told apart
@@ -118,7 +184,7 @@ def image_grid(
     images: np.ndarray,
     titles: Sequence[str] | None = None,
     ncols: int = 8,
-    cmap: str = "gray",
+    cmap: str = IMAGE_CMAP,
     shared_scale: bool = True,
     vmin: float | None = None,
     vmax: float | None = None,
@@ -167,7 +233,8 @@ def image_grid(
     if given and vmin is not None and vmax is not None:  # a scale the user set (in part): it must not be empty
         _check_scale(vmin, vmax)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(panel_size * ncols + (0.8 if colorbar else 0), panel_size * nrows + 0.5), squeeze=False
+        nrows, ncols, figsize=fit_width(panel_size * ncols + (0.8 if colorbar else 0), panel_size * nrows + 0.5),
+        squeeze=False,
     )
     mappable = None
     for i, ax in enumerate(axes.flat):
@@ -212,7 +279,8 @@ def digit_gallery(
     panel_size = checks.real("panel_size (inches)", panel_size, 0, MAX_INCHES / per_class, open_low=True)
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(
-        len(classes), per_class, figsize=(panel_size * per_class, panel_size * len(classes) + 0.4), squeeze=False
+        len(classes), per_class, figsize=fit_width(panel_size * per_class, panel_size * len(classes) + 0.4),
+        squeeze=False,
     )
     for row, cls in enumerate(classes):
         members = np.flatnonzero(labels == cls)
@@ -223,7 +291,7 @@ def digit_gallery(
             ax.set_xticks([])
             ax.set_yticks([])
             if col < len(chosen):
-                ax.imshow(images[chosen[col]], cmap="gray_r")
+                ax.imshow(images[chosen[col]], cmap=IMAGE_CMAP)
             else:
                 ax.axis("off")
         axes[row, 0].set_ylabel(str(cls), rotation=0, labelpad=12, fontsize=11, va="center")
@@ -341,7 +409,7 @@ def similarity_heatmap(
     if ax is not None and not isinstance(ax, plt.Axes):
         raise checks.WrongTypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(0.5 * k + 1.8, 0.5 * k + 1.2))
+        _, ax = plt.subplots(figsize=fit_width(0.5 * k + 1.8, 0.5 * k + 1.2))
     finite = matrix[np.isfinite(matrix)]
     vmin = float(finite.min()) if vmin is None and finite.size else vmin
     if vmin is not None and not vmin < vmax and not (finite.size and finite.min() == finite.max() == vmax):

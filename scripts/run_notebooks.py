@@ -101,7 +101,7 @@ def run(path: Path, log_dir: Path) -> float:
     bar = tqdm(total=n_code, desc=f"{path.stem[:34]:34s}", unit="cell", file=sys.stdout, dynamic_ncols=True,
                bar_format="{desc} {bar} cell {n_fmt}/{total_fmt}  {elapsed} (usually " + _duration(usual) + ")")
     client = NotebookClient(
-        nb, timeout=None, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(path.parent)}},
+        nb, timeout=None, kernel_name="python3", record_timing=False, store_widget_state=False, resources={"metadata": {"path": str(path.parent)}},
         on_cell_executed=lambda **_: bar.update(1),
     )
     log_path = log_dir / f"{path.stem}.log"
@@ -133,7 +133,8 @@ def run(path: Path, log_dir: Path) -> float:
     clean_outputs(nb)
     merge_streams(nb)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.metadata[METADATA_KEY] = {"run_seconds": round(seconds)}
+    nb.metadata[METADATA_KEY] = {**nb.metadata.get(METADATA_KEY, {}), "run_seconds": round(seconds)}
+    nb.metadata.pop("widgets", None)  # no widget state: live widgets come back only by running their cell
     tmp = path.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, path)
@@ -150,6 +151,7 @@ def main(paths: list[str]) -> int:
         return 2
     os.environ.pop("MNIST_OIP_FAST", None)  # stored outputs come from full runs
     os.environ["MNIST_OIP_STORE"] = "1"  # helpers.device.is_storing_run(): this run may rewrite docs/images/
+    os.environ["MNIST_OIP_STRICT"] = "1"  # helpers.device.is_strict_run(): a false claim stops the run
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MNIST_OIP_PROGRESS", "1")  # bars inside the notebooks; they erase themselves
     log_dir = Path(tempfile.mkdtemp(prefix="mnist-oip-run-"))

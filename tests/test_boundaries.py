@@ -30,6 +30,7 @@ SCALAR = {"nan": float("nan"), "inf": float("inf"), "1e300": 1e300, "bool": True
           "None": None, "empty": [], "wrong_rank": [[1, 2], [3, 4]], "negative": -1, "huge": 10**30}
 
 RECORDS = {
+    "Checks": "built by claims.section",
     "OIPResult": "the result of run_oip/ascend", "ScanResult": "the result of precursor_scan",
     "TrainResult": "the result of train", "LayerInfo": "the result of layer_info", "Term": "built by the objectives",
     "GroupKey": "built by compile_objectives", "Compiled": "the result of compile_objectives",
@@ -41,7 +42,7 @@ RECORDS = {
 }
 """Public names that take no user input to check: result records built by helpers, and predicates."""
 
-METHODS_WITHOUT_INPUT = {"to_dict", "describe", "mean", "var", "std", "standardized_moments", "standardize",
+METHODS_WITHOUT_INPUT = {"text", "to_dict", "describe", "mean", "var", "std", "standardized_moments", "standardize",
                          "summary", "settings", "run", "sigma", "transforms", "steps_to_snapshot", "single_term"}
 
 
@@ -339,6 +340,8 @@ TABLE: dict[str, Case] = {
     "claims.claim": Case(fn("claims", "claim"), lambda c: dict(statement="s", holds=True, evidence="e", strict=None),
                          {"statement": "name", "holds": "flag", "evidence": "name", "strict": "optflag"},
                          accept={"statement": {"str", "huge"}, "evidence": {"str", "huge"}}),
+    "claims.section": Case(lambda c, **kw: _enter_section(**kw), lambda c: dict(title=None), {"title": "optname"},
+                           accept={"title": {"str", "huge"}}),
     # -------------------------------------------------------------------------------------------------- data
     "files.sha256_of": Case(fn("files", "sha256_of"), lambda c: dict(path=c.file), {"path": "path"}),
     "data.read_idx": Case(fn("data", "read_idx"), lambda c: dict(path=c.file), {"path": "path"}),
@@ -364,6 +367,7 @@ TABLE: dict[str, Case] = {
     "device.is_fast_path": Case(fn("device", "is_fast_path"), lambda c: {}),
     "device.bfloat16_native": Case(fn("device", "bfloat16_native"), lambda c: {}),
     "device.is_storing_run": Case(fn("device", "is_storing_run"), lambda c: {}),
+    "device.is_strict_run": Case(fn("device", "is_strict_run"), lambda c: {}),
     "device.setup_device": Case(fn("device", "setup_device"),
                                 lambda c: dict(device="cpu", intra_op_threads=None, inter_op_threads=None,
                                                memory_growth=True, verbose=False),
@@ -736,6 +740,9 @@ TABLE: dict[str, Case] = {
                                   "logy": "flag", "x": "optarray", "ax": "optobject"},
                                  accept={"x": {"None", "negative", "huge", "1e300"}},
                                  names={"curves": ("curves", "curve")}),
+    "plotting.use_style": Case(fn("plotting", "use_style"), lambda c: {}),
+    "plotting.fit_width": Case(fn("plotting", "fit_width"), lambda c: dict(width=10.0, height=5.0),
+                               {"width": "real", "height": "real"}),
     "plotting.tile_maps": Case(fn("plotting", "tile_maps"), lambda c: dict(maps=np.ones((3, 3, 4)), ncols=2, gap=1),
                                {"maps": "array", "ncols": "count", "gap": "int"},
                                accept={"maps": {"negative", "huge", "1e300"}, "ncols": {"huge"}}),
@@ -824,6 +831,12 @@ TABLE: dict[str, Case] = {
     "explorer.oip_explorer": Case(fn("explorer", "oip_explorer"), lambda c: dict(model=c.model, standardizer=None),
                                   {"model": "model", "standardizer": "optobject"}),
 }
+
+
+def _enter_section(**kw) -> None:
+    """Open and close a :func:`helpers.claims.section` (its arguments are checked on entry)."""
+    with _h("claims").section(**kw):
+        pass
 
 
 # --------------------------------------------------------------------------------------------------- grid
