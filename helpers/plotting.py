@@ -340,7 +340,7 @@ def plot_curves(
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     if len(curves) > 1:
-        ax.legend()
+        ax.legend(loc="best")  # Matplotlib places it where it covers the fewest points
     return ax
 
 

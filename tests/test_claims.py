@@ -129,3 +129,31 @@ def test_a_section_in_ipython_displays_html_and_text(monkeypatch, strict):
     with claims.section():
         claims.claim("a", True, "1")
     assert len(shown) == 1 and repr(shown[0]) == "✓ 1 statement of this section holds:\n  ✓ a — 1"
+
+
+@pytest.mark.parametrize("strict_run", [False, True], ids=["as JupyterLab starts a kernel", "under make run / CI"])
+def test_a_false_claim_in_a_real_kernel_warns_in_lab_and_stops_a_strict_run(strict_run, monkeypatch):
+    """A kernel started as JupyterLab starts it (no MNIST_OIP_STRICT, full path) prints a ✗ line and goes on; the same
+    cell under make run / make check (MNIST_OIP_STRICT=1) stops with ClaimError."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    monkeypatch.delenv(claims.FAST_PATH_ENV, raising=False)
+    if strict_run:
+        monkeypatch.setenv(claims.STRICT_CLAIMS_ENV, "1")
+    else:
+        monkeypatch.delenv(claims.STRICT_CLAIMS_ENV, raising=False)
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from helpers.claims import claim\nclaim('most maps react', 3 > 16, '3 of 16 maps')"),
+        nbformat.v4.new_code_cell("print('the next cell ran')"),
+    ])
+    client = NotebookClient(nb, kernel_name="python3", timeout=120)
+    if strict_run:
+        with pytest.raises(CellExecutionError, match="ClaimError.*the text says: most maps react"):
+            client.execute()
+        return
+    client.execute()
+    first, second = ("".join(o.get("text", "") for o in c.outputs) for c in nb.cells)
+    assert first.startswith("✗ most maps react — 3 of 16 maps") and "this run differs" in first
+    assert second == "the next cell ran\n"

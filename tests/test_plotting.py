@@ -320,3 +320,68 @@ def test_a_wrong_dtype_is_named_before_a_wrong_shape():
     for images in (np.array(["a", "b"]), np.array([1 + 2j, 3j])):
         with pytest.raises(TypeError, match=r"images must hold real numbers"):
             plotting.image_grid(images)
+
+
+# ------------------------------------------------------------------------------ the series' figure style
+
+
+def _texts(fig):
+    """Every visible, non-empty text of a figure (titles, labels, tick labels, legends, colour-bar labels)."""
+    fig.canvas.draw()
+    return [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+
+
+FIGURES = {
+    "image_grid": lambda: plotting.image_grid(np.random.default_rng(0).normal(size=(32, 28, 28)), ncols=16,
+                                              titles=[f"map {i}" for i in range(32)], suptitle="32 maps",
+                                              colorbar_label="activation"),
+    "image_grid_per_panel_scale": lambda: plotting.image_grid(np.random.default_rng(0).normal(size=(8, 9, 9)),
+                                                              shared_scale=False, colorbar_label="value"),
+    "digit_gallery": lambda: plotting.digit_gallery(np.random.default_rng(0).integers(0, 255, (200, 28, 28)),
+                                                    np.repeat(np.arange(10), 20), per_class=12),
+    "plot_curves": lambda: plotting.plot_curves({"train": [0.9, 0.95, 0.97], "validation": [0.89, 0.93, 0.94]},
+                                                "accuracy", ylabel="accuracy").figure,
+    "similarity_heatmap": lambda: plotting.similarity_heatmap(np.eye(16), labels=[str(i) for i in range(16)],
+                                                              title="similarity").figure,
+    "animate_frames": lambda: plotting.animate_frames(np.zeros((2, 28, 28)), titles=["a", "b"])._fig,
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_function_fits_the_books_column_with_readable_text(name):
+    """Drawn at the size it is shown (no wider than the book's column), so every text keeps its size on the page."""
+    plotting.use_style()
+    fig = FIGURES[name]()
+    width = fig.get_size_inches()[0]
+    assert width <= plotting.COLUMN_INCHES + 1e-9, f"{name}: {width:.2f} in wide"
+    small = [(t.get_text(), t.get_fontsize()) for t in _texts(fig) if t.get_fontsize() < plotting.MIN_FONT_PT]
+    assert not small, f"{name}: text below {plotting.MIN_FONT_PT} pt: {small[:5]}"
+
+
+def test_the_style_stores_figures_sharp_for_2x_screens():
+    plotting.use_style()
+    assert plt.rcParams["savefig.dpi"] == 2 * plt.rcParams["figure.dpi"] == 2 * plotting.SCREEN_DPI
+    assert plt.rcParams["font.size"] >= plotting.MIN_FONT_PT and plt.rcParams["xtick.labelsize"] >= plotting.MIN_FONT_PT
+
+
+def test_fit_width_scales_a_wide_figure_down_and_keeps_its_aspect():
+    assert plotting.fit_width(15.6, 4.0) == pytest.approx((7.8, 2.0))
+    assert plotting.fit_width(5.0, 4.0) == (5.0, 4.0)
+
+
+@pytest.mark.parametrize("shape", ["rising", "falling", "crossing"])
+def test_a_legend_never_covers_drawn_data(shape):
+    """plot_curves places its legend where no drawn point lies (learning curves rise, losses fall, some cross)."""
+    plotting.use_style()
+    x = np.arange(1, 21)
+    curves = {
+        "rising": {"train": 1 - 0.5 / x, "validation": 0.98 - 0.5 / x},
+        "falling": {"train": 0.5 / x, "validation": 0.02 + 0.5 / x},
+        "crossing": {"a": x / 20.0, "b": 1 - x / 20.0},
+    }[shape]
+    ax = plotting.plot_curves(curves, shape)
+    ax.figure.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    covered = [(name, i) for name, line in zip(curves, ax.get_lines())
+               for i, point in enumerate(ax.transData.transform(line.get_xydata())) if box.contains(*point)]
+    assert not covered, f"the legend covers {len(covered)} drawn points, e.g. {covered[:3]}"
