@@ -4,7 +4,8 @@
 #   make test   the same environment, then all tests (unit tests + nbval on every notebook, fast path)
 # CI runs `make test` and then `make check`: every notebook at full size, every stored output compared.
 # Also: make retrain (regenerate data/models/ on purpose), make lab, make book (the HTML book in build/book),
-# make exercises, make bench, make clean-venv.
+# make book-serve (serve it at http://localhost:8000/, where its search works), make figures (every figure as a
+# named PNG with a caption index, in build/figures), make exercises, make bench, make clean-venv.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,7 +17,7 @@ SELECTED  := $(if $(strip $(NB)),$(foreach n,$(NB),$(filter notebooks/$(n)%,$(NO
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run retrain lab book test check exercises bench clean-venv
+.PHONY: install run retrain lab book book-serve figures test check exercises bench clean-venv
 
 # `make install` (and every target below that runs Python) first runs scripts/setup_env.sh: it checks PYTHON
 # (3.11-3.13; one short message otherwise, nothing created), rebuilds a .venv made by an unsupported or another
@@ -42,6 +43,15 @@ lab: install
 
 book: install
 	@$(BIN)/python docs/book/build.py build/book
+
+# The book over http (opened as a file, its search finds page titles only); Ctrl+C stops the server.
+book-serve: book
+	$(BIN)/python -m http.server --directory build/book 8000
+
+# Every figure of the stored notebooks (nothing re-executed) as build/figures/NN_caption_slug.png, written as
+# stored, with build/figures/index.md and index.csv (file, notebook, caption, pixels, dpi); for slides.
+figures: install
+	@$(BIN)/python scripts/export_figures.py build/figures
 
 test: install
 	$(BIN)/python -m pytest
