@@ -27,6 +27,7 @@ from helpers import checks, files
 
 __all__ = [
     "IMAGE_CMAP", "ACTIVATION_CMAP", "SIGNED_CMAP", "COLUMN_INCHES", "MIN_FONT_PT", "STYLE", "use_style", "fit_width",
+    "ATTRIBUTION_KINDS", "attribution_table",
     "enhance_contrast", "image_grid", "digit_gallery", "plot_curves", "tile_maps", "similarity_heatmap",
     "save_figure", "animate_frames", "save_animation",
 ]
@@ -342,6 +343,86 @@ def plot_curves(
     if len(curves) > 1:
         ax.legend(loc="best")  # Matplotlib places it where it covers the fewest points
     return ax
+
+
+ATTRIBUTION_KINDS: dict[str, tuple[str, tuple[float, float], str]] = {
+    "digit": (IMAGE_CMAP, (0.0, 255.0), "ink\n(0 = paper)"),
+    "oip": (IMAGE_CMAP, (0.0, 1.0), "input value, stretched\n(1st..99th pct)"),
+    "signed": (SIGNED_CMAP, (-1.0, 1.0), "value / 99.5th pct\nof |value|"),
+    "positive": (ACTIVATION_CMAP, (0.0, 1.0), "value / 99.5th\npercentile"),
+    "overlay": (ACTIVATION_CMAP, (0.0, 1.0), "heat map\n/ its maximum"),
+}
+"""Row kinds of :func:`attribution_table`: (colour map, colour range, colour-bar label). ``digit``: raw ink 0..255;
+``oip``: contrast-stretched per panel; ``signed``: divided by the 99.5th percentile of |value|, symmetric around 0;
+``positive``: divided by its 99.5th percentile; ``overlay``: a non-negative heat map over the column's digit."""
+
+
+def _scaled_panel(panel: np.ndarray, kind: str) -> np.ndarray:
+    if kind == "oip":
+        return enhance_contrast(panel)
+    if kind == "signed":
+        return np.clip(panel / (np.percentile(np.abs(panel), 99.5) or 1.0), -1, 1)
+    if kind == "positive":
+        return np.clip(panel / (np.percentile(panel, 99.5) or 1.0), 0, 1)
+    if kind == "overlay":
+        return panel / (panel.max() or 1.0)
+    return panel
+
+
+def attribution_table(
+    digits: np.ndarray,
+    rows: Mapping[str, tuple[np.ndarray, str]],
+    column_titles: Sequence[str],
+    suptitle: str,
+    panel_size: float = 1.0,
+) -> Figure:
+    """A table of images: one column per digit, one row per kind of map, one labelled colour bar per row.
+
+    Args:
+        digits: ``(n, 28, 28)`` raw digits (0..255), drawn under ``overlay`` rows.
+        rows: ``{row label: (maps, kind)}``; maps ``(n, h, w)`` or ``(n, h, w, 1)``, finite; kind one of
+            :data:`ATTRIBUTION_KINDS`. Each panel is scaled on its own, so colours compare pixels *within* a panel.
+        column_titles: one title per digit.
+        suptitle: the figure's title.
+        panel_size: inches per panel (the figure is fitted to :data:`COLUMN_INCHES`).
+    """
+    digits = _as_displayable(digits, name="digits")
+    n = len(digits)
+    if not isinstance(rows, Mapping) or not rows:
+        raise checks.WrongTypeError(f"rows must be a non-empty mapping {{label: (maps, kind)}}, got {type(rows).__name__}")
+    column_titles = checks.strings("column_titles", column_titles, count=n, of=f"{n} digits")
+    suptitle = checks.string("suptitle", suptitle, allow_empty=True)
+    panel_size = checks.real("panel_size (inches)", panel_size, 0, MAX_INCHES / max(1, n), open_low=True)
+    checked = {}
+    for label, entry in rows.items():
+        if not isinstance(entry, tuple) or len(entry) != 2:
+            raise checks.WrongTypeError(f"rows[{label!r}] must be a pair (maps, kind), got {type(entry).__name__}")
+        maps, kind = entry
+        kind = checks.choice(f"the kind of row {label!r}", kind, tuple(ATTRIBUTION_KINDS))
+        maps = _as_displayable(maps, name=f"the maps of row {label!r}")
+        if len(maps) != n:
+            raise ValueError(f"row {label!r} has {len(maps)} maps for {n} digits; give one per digit")
+        checked[checks.string("a row label", label)] = (maps, kind)
+    fig, axes = plt.subplots(len(checked), n, squeeze=False, layout="constrained",
+                             figsize=fit_width(panel_size * n + 1.4, panel_size * len(checked) + 0.8))
+    for r, (label, (maps, kind)) in enumerate(checked.items()):
+        cmap, (low, high), bar_label = ATTRIBUTION_KINDS[kind]
+        for c, ax in enumerate(axes[r]):
+            if kind == "overlay":
+                ax.imshow(digits[c], cmap=IMAGE_CMAP)
+            shown = ax.imshow(_scaled_panel(maps[c], kind), cmap=cmap, vmin=low, vmax=high,
+                              alpha=0.55 if kind == "overlay" else None)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(column_titles[c], fontsize=7.5)
+        axes[r, 0].set_ylabel(label, fontsize=8)
+        bar = fig.colorbar(shown, ax=axes[r, :].tolist(), fraction=0.02, pad=0.01)
+        bar.set_label(bar_label, fontsize=7)
+        bar.ax.tick_params(labelsize=7)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
 
 
 def tile_maps(maps: np.ndarray, ncols: int = 16, gap: int = 1) -> np.ndarray:

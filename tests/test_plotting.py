@@ -385,3 +385,22 @@ def test_a_legend_never_covers_drawn_data(shape):
     covered = [(name, i) for name, line in zip(curves, ax.get_lines())
                for i, point in enumerate(ax.transData.transform(line.get_xydata())) if box.contains(*point)]
     assert not covered, f"the legend covers {len(covered)} drawn points, e.g. {covered[:3]}"
+
+
+def test_attribution_table_draws_one_row_per_kind_with_its_colour_bar():
+    plotting.use_style()
+    rng = np.random.default_rng(0)
+    digits = rng.integers(0, 255, (6, 28, 28))
+    signed = rng.normal(size=(6, 28, 28, 1))
+    fig = plotting.attribution_table(digits, {"digit": (digits, "digit"), "gradient": (signed, "signed"),
+                                              "Grad-CAM": (np.abs(signed), "overlay")}, [f"#{i}" for i in range(6)], "t")
+    assert fig.get_size_inches()[0] <= plotting.COLUMN_INCHES + 1e-9
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(fig.axes) == 3 * 6 + 3 and len(bars) == 3
+    assert [b.get_ylabel() for b in bars] == [plotting.ATTRIBUTION_KINDS[k][2] for k in ("digit", "signed", "overlay")]
+    signed_panel = fig.axes[6].get_images()[0].get_array()
+    assert signed_panel.min() >= -1 and signed_panel.max() <= 1  # divided by its own 99.5th percentile, clipped
+    with pytest.raises(ValueError, match="row 'x' has 2 maps for 6 digits"):
+        plotting.attribution_table(digits, {"x": (signed[:2], "signed")}, [""] * 6, "t")
+    with pytest.raises(ValueError, match="the kind of row 'x'"):
+        plotting.attribution_table(digits, {"x": (signed, "sgned")}, [""] * 6, "t")
