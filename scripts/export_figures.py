@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write every figure of the series as a named PNG file, with a caption index (``make figures``), for slides.
+"""Write every figure of the series as a named PNG file (an animation: GIF), with a caption index (``make figures``), for slides.
 
 The figures are taken from the *stored* outputs of the notebooks (nothing is executed) and written byte for byte
 as stored (no resampling): ``build/figures/NN_caption_slug.png``, where NN is the notebook's number and the slug
@@ -42,6 +42,7 @@ NOT_A_FIGURE_TITLE = {"legend", "colorbar"}  # their title= names a legend, not 
 SLUG_STOP_WORDS = {"a", "an", "and", "as", "at", "by", "each", "for", "from", "in", "its", "of", "on", "or", "the",
                    "to", "vs", "with"}
 SLUG_WORDS = 7
+IMAGE_TYPES = {"image/png": ".png", "image/gif": ".gif", "image/jpeg": ".jpg"}  # what myst-nb shows (PNG first)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class Figure:
     cell: int
     output: int
     caption: str
-    png: bytes
+    png: bytes  # the file's bytes: a PNG, or for an animation a GIF
+    suffix: str = ".png"
 
 
 # ------------------------------------------------------------------------------------------------ captions
@@ -200,21 +202,23 @@ def cell_captions(cells: list[dict], index: int, count: int, known: dict | None 
 
 
 def figures(nb: dict) -> list[Figure]:
-    """Every stored PNG figure of a notebook (nbformat 4 as a dict), in order, with its caption."""
+    """Every stored figure of a notebook (nbformat 4 as a dict), in order, with its caption: the PNGs, and the
+    GIF or JPEG of an output that has no PNG (an animation)."""
     found, known = [], {}
     cells = nb.get("cells", [])
     for index, cell in enumerate(cells):
         if cell.get("cell_type") != "code":
             continue
         _literals(_python(_source(cell)), known)
-        outputs = [(i, out) for i, out in enumerate(cell.get("outputs", [])) if "image/png" in out.get("data", {})]
+        outputs = [(i, out, mime) for i, out in enumerate(cell.get("outputs", []))
+                   for mime in [next((m for m in IMAGE_TYPES if m in out.get("data", {})), None)] if mime]
         if not outputs:
             continue
         captions = cell_captions(cells, index, len(outputs), known)
-        for (i, out), caption in zip(outputs, captions):
-            data = out["data"]["image/png"]
-            png = base64.b64decode("".join(data) if isinstance(data, list) else data)
-            found.append(Figure(index, i, caption, png))
+        for (i, out, mime), caption in zip(outputs, captions):
+            data = out["data"][mime]
+            found.append(Figure(index, i, caption, base64.b64decode("".join(data) if isinstance(data, list) else data),
+                                IMAGE_TYPES[mime]))
     return found
 
 
@@ -226,7 +230,10 @@ def notebook_figures(path: str | Path) -> list[Figure]:
 
 
 def png_info(png: bytes) -> tuple[int, int, float | None]:
-    """Width and height in pixels, and the resolution in dpi from the pHYs chunk (None if it has none)."""
+    """Width and height in pixels, and the resolution in dpi from the pHYs chunk (None if it has none); for a GIF
+    its size and None."""
+    if png[:6] in (b"GIF87a", b"GIF89a") and len(png) >= 10:
+        return (*struct.unpack("<HH", png[6:10]), None)
     if png[:8] != b"\x89PNG\r\n\x1a\n" or len(png) < 24:
         raise ValueError("not a PNG")
     width, height = struct.unpack(">II", png[16:24])
@@ -267,12 +274,14 @@ def unique_names(stems: list[str], suffix: str = ".png") -> list[str]:
 def export(notebook_paths: list[Path], out_dir: Path) -> list[dict]:
     """Write every figure of ``notebook_paths`` and the index into ``out_dir``; returns the index rows."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("[0-9][0-9]_*.png"):  # figures of an earlier export (renamed or gone since)
-        old.unlink()
+    for suffix in IMAGE_TYPES.values():  # figures of an earlier export (renamed or gone since)
+        for old in out_dir.glob(f"[0-9][0-9]_*{suffix}"):
+            old.unlink()
     entries = [(path, fig) for path in notebook_paths for fig in notebook_figures(path)]
     stems = [f"{path.name[:2]}_{slug(fig.caption)}" for path, fig in entries]
     rows = []
-    for (path, fig), name in zip(entries, unique_names(stems)):
+    names = unique_names(stems, "")
+    for (path, fig), name in zip(entries, [f"{n}{fig.suffix}" for n, (_, fig) in zip(names, entries)]):
         (out_dir / name).write_bytes(fig.png)
         width, height, dpi = png_info(fig.png)
         rows.append({"file": name, "notebook": path.name, "cell": fig.cell, "caption": fig.caption,
@@ -307,7 +316,7 @@ def main(argv: list[str]) -> int:
         return 1
     rows = export(paths, Path(args.out_dir))
     dpis = sorted({row["dpi"] or "?" for row in rows})
-    print(f"figures written: {len(rows)} PNGs from {len(paths)} notebooks in {args.out_dir} "
+    print(f"figures written: {len(rows)} files from {len(paths)} notebooks in {args.out_dir} "
           f"(dpi: {', '.join(dpis)}; captions in index.md and index.csv)")
     return 0
 

@@ -98,8 +98,9 @@ def test_caption_falls_back_to_the_nearest_heading_and_numbers_figures_that_shar
 def test_png_info_reads_size_and_dpi():
     assert ef.png_info(png(30, 20, dpi=200)) == (30, 20, 200.0)
     assert ef.png_info(png(30, 20)) == (30, 20, None)
+    assert ef.png_info(b"GIF89a\x40\x01\xf0\x00" + bytes(20)) == (320, 240, None)
     with pytest.raises(ValueError):
-        ef.png_info(b"GIF89a")
+        ef.png_info(b"JFIF")
 
 
 def test_slugs_and_unique_names():
@@ -117,21 +118,27 @@ def exported(tmp_path_factory):
     return out
 
 
+def figure_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in (".png", ".gif", ".jpg"))
+
+
 def test_every_stored_figure_is_written_as_stored_with_a_unique_name(exported):
-    files = sorted(p.name for p in exported.glob("*.png"))
+    files = [p.name for p in figure_files(exported)]
     stored = [fig for nb in NOTEBOOKS for fig in ef.notebook_figures(nb)]
     assert len(files) == len(stored) > 50 and "01_left_over_from_an_old_run.png" not in files
-    assert sorted(sha(p.read_bytes()) for p in exported.glob("*.png")) == sorted(sha(f.png) for f in stored)
-    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.png", name) for name in files), files
+    assert sorted(sha(p.read_bytes()) for p in figure_files(exported)) == sorted(sha(f.png) for f in stored)
+    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.(png|gif|jpg)", name) for name in files), files
+    for path in figure_files(exported):  # the suffix says what the file is
+        assert path.read_bytes().startswith({".png": b"\x89PNG", ".gif": b"GIF8", ".jpg": b"\xff\xd8\xff"}[path.suffix])
 
 
 def test_the_index_lists_every_file_with_notebook_caption_and_dpi(exported):
     rows = list(csv.DictReader((exported / "index.csv").open(encoding="utf-8")))
-    assert sorted(row["file"] for row in rows) == sorted(p.name for p in exported.glob("*.png"))
+    assert sorted(row["file"] for row in rows) == [p.name for p in figure_files(exported)]
     notebooks = {p.name for p in NOTEBOOKS}
     for row in rows:
         assert row["notebook"] in notebooks and row["file"][:2] == row["notebook"][:2]
-        assert row["caption"].strip() and not row["caption"].endswith(".png")
+        assert row["caption"].strip() and not re.search(r"\.(png|gif|jpg)$", row["caption"])
         width, height, dpi = ef.png_info((exported / row["file"]).read_bytes())
         assert (int(row["width_px"]), int(row["height_px"])) == (width, height)
         assert row["dpi"] == ("" if dpi is None else f"{dpi:g}")

@@ -4,9 +4,10 @@
 The book's sources are staged in a work folder laid out like the repository, so that the README's and the
 notebooks' relative links stay valid as they are:
 
-    index.md                  the README (landing page) and the table of contents (the notebooks, in order)
+    index.md                  the README (landing page) and the table of contents (start pages, then notebooks)
+    notebooks/00_*.md         the start pages (00_start_here.md, 00_for_instructors.md, ...), before the notebooks
     notebooks/NN_topic.ipynb  copies of the committed, executed notebooks
-    docs/images/...           every local file the README links or shows
+    docs/images/...           every local file the README or a start page links or shows
 
 Sphinx (configuration: ``docs/book/conf.py``) then writes the HTML into the output folder. Nothing is
 downloaded: MathJax, the theme and the search index all come from the pinned packages.
@@ -26,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = Path(__file__).resolve().parent
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+START_PAGE_GLOB = "[0-9][0-9]_*.md"
+FIRST_PAGE = "00_start_here.md"
 LOCAL_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)\s]*)?\)")
 
 
@@ -34,10 +37,26 @@ def notebooks(root: Path = ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob(NOTEBOOK_GLOB))
 
 
+def start_pages(root: Path = ROOT) -> list[Path]:
+    """The start pages (``notebooks/00_start_here.md`` first, then the others, e.g. ``00_for_instructors.md``, by
+    name): the book shows them before the notebooks."""
+    return sorted((root / "notebooks").glob(START_PAGE_GLOB), key=lambda p: (p.name != FIRST_PAGE, p.name))
+
+
 def landing_page(readme: str, docnames: list[str]) -> str:
     """The README as the book's landing page, followed by a hidden table of contents of ``docnames``."""
     toc = "\n".join(docnames)
     return f"{readme.rstrip()}\n\n```{{toctree}}\n:hidden:\n:caption: Notebooks\n:maxdepth: 1\n\n{toc}\n```\n"
+
+
+def _copy_linked(text: str, folder: Path, src: Path, root: Path) -> None:
+    """Copy every local file that the markdown ``text`` (a file in ``folder``) links or shows, except the pages
+    of the book themselves (notebooks, start pages), into ``src`` at the same place."""
+    for link in LOCAL_LINK.findall(text):
+        target = (folder / link).resolve()
+        if "://" not in link and target.is_file() and target.is_relative_to(root) and target.suffix != ".ipynb" \
+                and not (target.parent == (root / "notebooks").resolve() and target.match(START_PAGE_GLOB)):
+            _copy(target, src / target.relative_to(root))
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -53,18 +72,18 @@ def stage_sources(work: Path, root: Path = ROOT) -> Path:
     found = notebooks(root)
     if not found:
         raise FileNotFoundError(f"no notebooks matching notebooks/{NOTEBOOK_GLOB} under {root}")
-    if src.exists():  # drop notebooks that were renamed or removed since the last build
-        for stale in (src / "notebooks").glob(NOTEBOOK_GLOB):
+    starts = start_pages(root)
+    if src.exists():  # drop notebooks and start pages that were renamed or removed since the last build
+        for stale in [*(src / "notebooks").glob(NOTEBOOK_GLOB), *(src / "notebooks").glob(START_PAGE_GLOB)]:
             if not (root / "notebooks" / stale.name).exists():
                 stale.unlink()
-    for path in found:
+    for path in [*starts, *found]:
         _copy(path, src / "notebooks" / path.name)
     readme = (root / "README.md").read_text(encoding="utf-8")
-    for link in LOCAL_LINK.findall(readme):
-        target = (root / link).resolve()
-        if "://" not in link and target.is_file() and target.is_relative_to(root) and target.suffix != ".ipynb":
-            _copy(target, src / target.relative_to(root))
-    index = landing_page(readme, [f"notebooks/{p.stem}" for p in found])
+    _copy_linked(readme, root, src, root.resolve())
+    for page in starts:
+        _copy_linked(page.read_text(encoding="utf-8"), page.parent, src, root.resolve())
+    index = landing_page(readme, [f"notebooks/{p.stem}" for p in [*starts, *found]])
     index_path = src / "index.md"
     if not index_path.exists() or index_path.read_text(encoding="utf-8") != index:
         index_path.write_text(index, encoding="utf-8")
@@ -72,7 +91,7 @@ def stage_sources(work: Path, root: Path = ROOT) -> Path:
 
 
 def build_book(out_dir: str | Path, work_dir: str | Path | None = None, warnings_file: str | Path | None = None,
-               quiet: bool = True) -> Path:
+               quiet: bool = True, root: Path = ROOT) -> Path:
     """Stage the sources and run Sphinx's HTML builder into ``out_dir``; returns ``out_dir/index.html``.
 
     ``work_dir`` keeps the staged sources and Sphinx's cache between builds (default: a temporary folder,
@@ -83,7 +102,7 @@ def build_book(out_dir: str | Path, work_dir: str | Path | None = None, warnings
     out_dir = Path(out_dir).resolve()
     with tempfile.TemporaryDirectory(prefix="mnist-oip-book-") as tmp:
         work = Path(work_dir).resolve() if work_dir is not None else Path(tmp)
-        src = stage_sources(work)
+        src = stage_sources(work, root)
         html = work / "html"  # myst-nb keeps the notebooks' images beside it, in work/jupyter_execute
         args = ["-b", "html", "-c", str(CONF_DIR), "-d", str(work / "doctrees"), "-j", "1"]
         if quiet:
@@ -92,7 +111,7 @@ def build_book(out_dir: str | Path, work_dir: str | Path | None = None, warnings
             args += ["-w", str(Path(warnings_file).resolve())]
         status = build_main([*args, str(src), str(html)])
         if status != 0:
-            raise RuntimeError(f"sphinx-build failed with status {status} (sources staged from {ROOT})")
+            raise RuntimeError(f"sphinx-build failed with status {status} (sources staged from {root})")
         publish(html, out_dir)
     return out_dir / "index.html"
 
@@ -127,7 +146,25 @@ def main(argv: list[str]) -> int:
         print(f"book: {e}", file=sys.stderr)
         return 1
     print(f"book written: {index} (open it in a browser, or publish the folder {index.parent} as a static website)")
+    print(f"full-text search needs a web server (opened as a file, it finds titles only): "
+          f"{serve_command(index.parent)}  then open http://localhost:{PORT}/")
     return 0
+
+
+PORT = 8000
+
+
+def serve_command(folder: Path, cwd: Path | None = None) -> str:
+    """The one-line command that serves ``folder`` at http://localhost:PORT/ with this Python, both paths given
+    relative to ``cwd`` (default: the current folder) when they lie below it."""
+    cwd = (cwd or Path.cwd()).resolve()
+
+    def short(path: Path) -> str:
+        path = Path(path).absolute()
+        return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
+
+    python = Path(sys.executable)
+    return f"{short(python) if python.is_absolute() else python} -m http.server --directory {short(folder)} {PORT}"
 
 
 if __name__ == "__main__":
