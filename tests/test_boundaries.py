@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 MODULES = ("activations", "attribution", "checks", "claims", "data", "device", "distributions", "explorer", "files",
-           "model", "objectives", "oip", "patterns", "plotting", "progress", "startup")
+           "model", "objectives", "oip", "patterns", "plotting", "progress", "startup", "stimuli")
 BAD = ("nan", "inf", "1e300", "bool", "str", "complex", "None", "empty", "wrong_rank", "negative", "huge")
 
 SCALAR = {"nan": float("nan"), "inf": float("inf"), "1e300": 1e300, "bool": True, "str": "3", "complex": 1 + 2j,
@@ -710,6 +710,25 @@ TABLE: dict[str, Case] = {
     "patterns.phase_randomized": Case(fn("patterns", "phase_randomized"), lambda c: dict(image=c.image, seed=0),
                                       {"image": "array", "seed": "int"},
                                       accept={"image": {"negative", "huge"}}),
+    # ----------------------------------------------------------------------------------------------- stimuli
+    "stimuli.line": Case(fn("stimuli", "line"), lambda c: dict(center=(14, 14), angle=30.0, length=10.0),
+                         {"center": "pair", "angle": "real", "length": "real"},
+                         accept={"center": {"negative"}, "angle": {"negative"}, "length": set()}),
+    "stimuli.arc": Case(fn("stimuli", "arc"), lambda c: dict(center=(14, 14), radius=5.0, start=0.0, span=90.0),
+                        {"center": "pair", "radius": "real", "start": "real", "span": "real"},
+                        accept={"center": {"negative"}, "radius": set(), "start": {"negative"}, "span": set()}),
+    "stimuli.rotated": Case(fn("stimuli", "rotated"),
+                            lambda c: dict(points=np.array([[10.0, 10.0], [14.0, 18.0]]), angle=30.0, pivot=None),
+                            {"points": "array", "angle": "real", "pivot": "optpair"},
+                            accept={"points": {"negative"}, "angle": {"negative"}, "pivot": {"None", "negative"}}),
+    "stimuli.shifted": Case(fn("stimuli", "shifted"),
+                            lambda c: dict(points=np.array([[10.0, 10.0], [14.0, 18.0]]), offset=(2, 3)),
+                            {"points": "array", "offset": "pair"},
+                            accept={"points": {"negative"}, "offset": {"negative"}}),
+    "stimuli.draw": Case(fn("stimuli", "draw"),
+                         lambda c: dict(points=np.array([[10.0, 10.0], [14.0, 18.0]]), width=2.5, size=28, ink=255.0),
+                         {"points": "array", "width": "real", "size": "count", "ink": "real"},
+                         accept={"points": {"negative"}, "width": set(), "ink": set()}),
     # ---------------------------------------------------------------------------------------------- plotting
     "plotting.enhance_contrast": Case(fn("plotting", "enhance_contrast"), lambda c: dict(images=c.x, low=1.0, high=99.0),
                                       {"images": "array", "low": "real", "high": "real"},
