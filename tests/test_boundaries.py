@@ -32,6 +32,7 @@ SCALAR = {"nan": float("nan"), "inf": float("inf"), "1e300": 1e300, "bool": True
 RECORDS = {
     "Checks": "built by claims.section",
     "OIPResult": "the result of run_oip/ascend", "ScanResult": "the result of precursor_scan",
+    "EveryMapResult": "the result of every_map_oips",
     "TrainResult": "the result of train", "LayerInfo": "the result of layer_info", "Term": "built by the objectives",
     "GroupKey": "built by compile_objectives", "Compiled": "the result of compile_objectives",
     "Shift": "the result of pattern_shift", "CopiesFit": "the result of fit_copies",
@@ -660,6 +661,11 @@ TABLE: dict[str, Case] = {
                                 "batch_size": "count", "progress": "optflag"},
                                accept={"amplitudes": {"negative"}, "map_indices": {"None"}},
                                names={**LAYER, "map_indices": ("map_indices", "map indices", "map_index")}),
+    "oip.every_map_oips": Case(fn("oip", "every_map_oips"),
+                               lambda c: dict(model=c.model, layer_name="Conv2D_3", n_candidates=4, n_starts=1,
+                                              n_steps=1, warm_up=0, seed=0),
+                               {"model": "model", "layer_name": "name", "n_candidates": "count", "n_starts": "count",
+                                "n_steps": "count", "warm_up": "int", "seed": "int"}, names=LAYER),
     "oip.AscentSettings": Case(
         lambda c, **kw: _h("oip").AscentSettings(**kw), lambda c: {},
         {"n_steps": "count", "epsilon": "real", "normalize_gradient": "flag", "restandardize": "flag",
