@@ -182,6 +182,12 @@ def _as_displayable(images: np.ndarray, blank_panels: bool = False, name: str = 
     return images
 
 
+TITLE_LINE_INCHES = 0.15
+"""Height of one line of an 8-pt panel title, with its padding (inches)."""
+DEFAULT_HSPACE = 0.2
+"""Matplotlib's default gap between rows of panels, as a fraction of a panel's height."""
+
+
 def image_grid(
     images: np.ndarray,
     titles: Sequence[str] | None = None,
@@ -234,10 +240,16 @@ def image_grid(
         vmax = float(np.nanmax(images)) if vmax is None else vmax
     if given and vmin is not None and vmax is not None:  # a scale the user set (in part): it must not be empty
         _check_scale(vmin, vmax)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=fit_width(panel_size * ncols + (0.8 if colorbar else 0), panel_size * nrows + 0.5),
-        squeeze=False,
-    )
+    drawn_width = panel_size * ncols + (0.8 if colorbar else 0)
+    width, height = fit_width(drawn_width, panel_size * nrows + 0.5)
+    gridspec = None
+    if titles is not None:  # room between rows for the panel titles once the grid is fitted to the column
+        shown_panel = panel_size * width / drawn_width
+        needed = (max(t.count("\n") + 1 for t in titles) * TITLE_LINE_INCHES + 0.04) / shown_panel
+        if needed > DEFAULT_HSPACE:
+            gridspec = {"hspace": needed}
+            height += (nrows - 1) * (needed - DEFAULT_HSPACE) * shown_panel
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False, gridspec_kw=gridspec)
     mappable = None
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])

@@ -404,3 +404,18 @@ def test_attribution_table_draws_one_row_per_kind_with_its_colour_bar():
         plotting.attribution_table(digits, {"x": (signed[:2], "signed")}, [""] * 6, "t")
     with pytest.raises(ValueError, match="the kind of row 'x'"):
         plotting.attribution_table(digits, {"x": (signed, "sgned")}, [""] * 6, "t")
+
+
+def test_a_dense_titled_grid_leaves_room_for_its_titles_between_rows():
+    """Fitted to the book's column, a 16-column grid has small panels; their titles must not reach the row above."""
+    plotting.use_style()
+    fig = plotting.image_grid(np.random.default_rng(0).normal(size=(48, 9, 9)), titles=[str(i) for i in range(48)],
+                              ncols=16, panel_size=0.95)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    first_row_bottom = min(ax.get_window_extent().y0 for ax in grid[:16])
+    second_row_titles_top = max(ax.title.get_window_extent(renderer).y1 for ax in grid[16:32])
+    assert second_row_titles_top < first_row_bottom
+    sparse = plotting.image_grid(np.zeros((4, 9, 9)), titles=["a"] * 4, ncols=4, panel_size=1.5)
+    assert sparse.subplotpars.hspace == pytest.approx(plt.rcParams["figure.subplot.hspace"])  # untouched when roomy
