@@ -65,7 +65,7 @@ check: install
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg $(SELECTED)
 
 # Every exercise variant that a notebook lists (metadata "exercises"): the notebook with that change to its
-# parameters cell, executed on the fast path to its end (tests/test_exercises.py; CI runs it).
+# parameters cell, executed on the fast path to its end (tests/test_exercises.py; about half an hour, so not in CI).
 exercises: install
 	MNIST_OIP_EXERCISES=1 $(BIN)/python -m pytest -o addopts="" -p no:cacheprovider -q tests/test_exercises.py
 
