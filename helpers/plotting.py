@@ -182,8 +182,10 @@ def _as_displayable(images: np.ndarray, blank_panels: bool = False, name: str = 
     return images
 
 
-TITLE_LINE_INCHES = 0.15
-"""Height of one line of an 8-pt panel title, with its padding (inches)."""
+TITLE_LINE_INCHES = 0.13
+"""Height of one line of an 8-pt panel title (inches)."""
+TITLE_PAD_INCHES = 0.09
+"""The gap between a panel and its title (Matplotlib's 6-pt title pad), in inches."""
 DEFAULT_HSPACE = 0.2
 """Matplotlib's default gap between rows of panels, as a fraction of a panel's height."""
 
@@ -245,8 +247,9 @@ def image_grid(
     gridspec = None
     if titles is not None:  # room between rows for the panel titles once the grid is fitted to the column
         shown_panel = panel_size * width / drawn_width
-        needed = (max(t.count("\n") + 1 for t in titles) * TITLE_LINE_INCHES + 0.04) / shown_panel
-        if needed > DEFAULT_HSPACE:
+        lines = max(t.count("\n") + 1 for t in titles)
+        if lines * TITLE_LINE_INCHES > DEFAULT_HSPACE * shown_panel:  # the titles' text would reach the row above
+            needed = (lines * TITLE_LINE_INCHES + TITLE_PAD_INCHES) / shown_panel
             gridspec = {"hspace": needed}
             height += (nrows - 1) * (needed - DEFAULT_HSPACE) * shown_panel
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False, gridspec_kw=gridspec)
