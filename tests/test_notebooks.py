@@ -125,8 +125,6 @@ NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven tw
 COMPANION = ROOT / "notebooks" / "10_filling_the_gaps_deeper.ipynb"
 
 
-@pytest.mark.xfail(not COMPANION.exists(), strict=False,
-                   reason="the start page counts notebook 10's deeper companion, which is being written")
 def test_start_page_counts_the_chapters_and_notebooks_there_are():
     """"Fourteen chapters (fifteen notebooks: ...)": chapters are the notebooks that are not a deeper companion
     (``NN_topic_deeper.ipynb``); the count of notebooks is given wherever it differs, and then agrees too."""
