@@ -63,7 +63,13 @@ SCALE_BOX_MIN_WIDTH = "76px"
 """Least width of a start-scale checkbox: the box and the whole label, e.g. "28x28"."""
 
 FIGURE_INCHES = (plotting.COLUMN_INCHES, 5.0)
-"""Size of :func:`result_figure` (width, height in inches): the three images in one row, the loss curve below."""
+"""Size of :func:`result_figure` (width, height in inches): the three images in one row, the objective curve below."""
+INK_UNIT = "ink (0 paper, 255 full ink)"
+"""Colour-bar label of :func:`result_figure`'s images with a standardizer: ink units, as in the MNIST files."""
+STANDARDIZED_UNIT = "input value (standardized)"
+"""Colour-bar label of :func:`result_figure`'s images without a standardizer (the series' convention)."""
+OBJECTIVE_TITLE = "objective curve"
+"""Title of :func:`result_figure`'s lower panel: the map's objective at every ascent step (the series' word)."""
 
 EXPLORER_NOTE = "Run this cell to start the interactive explorer (it needs a running kernel)."
 """The plain-text form of the explorer (what a notebook stores and shows where no kernel runs its widgets)."""
@@ -310,7 +316,7 @@ def result_figure(
     n_steps: int | None = None,
     image_index: int = 0,
 ) -> "Figure":
-    """Start, pattern (plain and contrast-enhanced) and loss curve of one OIP: three images above, the curve below.
+    """Start, pattern (plain and contrast-enhanced) and objective curve of one OIP: three images above, the curve below.
 
     A map whose objective never became positive (``result.reacted`` is False) has no pattern: its image is the
     start, merely blurred by the damping. Its pattern panels then stay empty and say so (:data:`NO_PATTERN`),
@@ -318,10 +324,11 @@ def result_figure(
 
     Args:
         result: from :func:`run_settings` (or :func:`helpers.oip.run_oip`; ``image_index`` picks the image).
-        standardizer: show the start and the plain pattern in pixel units (``standardizer.invert``);
-            default: standardized units.
+        standardizer: show the start and the plain pattern in ink units (``standardizer.invert``: 0 = blank paper,
+            255 = full ink; an OIP may go beyond both), colour bar :data:`INK_UNIT`; default: standardized input
+            values, colour bar :data:`STANDARDIZED_UNIT`.
         title: the figure's title (default: layer, index and node); the steps and the final objective follow.
-        n_steps: the planned number of steps: fixes the loss curve's x range while a run is in progress.
+        n_steps: the planned number of steps: fixes the objective curve's x range while a run is in progress.
 
     Grey images are drawn as input images are throughout the series (:data:`helpers.plotting.IMAGE_CMAP`: ink dark
     on white). Returns a Matplotlib figure of :data:`FIGURE_INCHES` (as wide as the book's text column, no text
@@ -341,7 +348,9 @@ def result_figure(
     if not 0 <= image_index < len(result.images):
         raise ValueError(f"image_index {image_index} is out of range for a result with {len(result.images)} images: "
                          f"valid 0..{len(result.images) - 1}")
-    unit = "pixel value" if standardizer is not None else "standardized value"
+    # what the colour bars show: standardizer.invert gives ink units (0 = blank paper, 255 = full ink; an OIP may go
+    # beyond both ends), otherwise the standardized input the network sees
+    unit = INK_UNIT if standardizer is not None else STANDARDIZED_UNIT
     map_index = int(result.map_indices[image_index])
     if title is None:
         title = f"{result.layer_name}, index {map_index}" + ("" if result.node is None else f", node {result.node}")
@@ -381,11 +390,11 @@ def result_figure(
     loss_ax.set_xlim(0, max(n_steps or 0, len(curve) - 1, 1))
     loss_ax.set_xlabel("ascent step")
     loss_ax.set_ylabel("objective (activation)")
-    loss_ax.set_title("loss curve", fontsize=10)
+    loss_ax.set_title(OBJECTIVE_TITLE, fontsize=10)
     loss_ax.grid(alpha=0.3)
     converged = result.converged_at[image_index] if len(result.converged_at) > image_index else -1
     if converged >= 0:
-        loss_ax.axvline(converged, color="grey", ls=":", lw=1, label=f"converged at {converged}")
+        loss_ax.axvline(converged, color="grey", ls=":", lw=1, label=f"stop rule held at step {converged}")
         loss_ax.legend(fontsize=8, loc="best")
     fig.suptitle(f"{title} — step {result.steps_run}"
                  + (f" of {n_steps}" if n_steps and n_steps != result.steps_run else "")

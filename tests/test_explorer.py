@@ -139,18 +139,18 @@ def test_result_figure_has_titled_panels(toy):
     result = explorer.run_settings(toy, settings)
     fig = explorer.result_figure(result, title=explorer.describe_target(toy, settings))
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles[:4] == ["start", "pattern (plain)", "pattern (contrast 1-99 %)", "loss curve"]
+    assert titles[:4] == ["start", "pattern (plain)", "pattern (contrast 1-99 %)", "objective curve"]
     assert len(fig.axes) == 6  # four panels and two colour bars (start, plain pattern)
     assert result.reacted[0] and not fig.axes[1].texts and len(fig.axes[1].images) == 1  # a real pattern
     assert fig.axes[3].get_xlabel() == "ascent step" and fig.axes[3].get_ylabel() == "objective (activation)"
     np.testing.assert_allclose(fig.axes[3].lines[0].get_ydata(), result.losses[:, 0])
     assert fig._suptitle.get_text().startswith("conv_b, map 1 — step 30, objective ")
-    assert fig.axes[4].get_ylabel() == "standardized value"
+    assert fig.axes[4].get_ylabel() == "input value (standardized)"
     enhanced = fig.axes[2].images[0].get_array()
     assert enhanced.min() == 0 and enhanced.max() == 1
 
     pixels = explorer.result_figure(result, standardizer=Standardizer(33.3, 78.6), n_steps=100)
-    assert pixels.axes[4].get_ylabel() == "pixel value"
+    assert pixels.axes[4].get_ylabel() == "ink (0 paper, 255 full ink)"
     np.testing.assert_allclose(pixels.axes[1].images[0].get_array(), result.images[0, ..., 0] * 78.6 + 33.3, rtol=1e-5)
     assert pixels.axes[3].get_xlim() == (0, 100) and "step 30 of 100" in pixels._suptitle.get_text()
     with pytest.raises(ValueError, match="image_index 1 is out of range .* valid 0..0"):
@@ -281,7 +281,7 @@ def test_a_target_that_did_not_react_shows_no_pattern():
     fig = explorer.result_figure(result, standardizer=Standardizer(33.3, 78.6))
     start_ax, plain_ax, enhanced_ax, loss_ax = fig.axes[:4]
     assert [ax.get_title() for ax in (start_ax, plain_ax, enhanced_ax, loss_ax)] == [
-        "start", "pattern (plain)", "pattern (contrast 1-99 %)", "loss curve"]
+        "start", "pattern (plain)", "pattern (contrast 1-99 %)", "objective curve"]
     assert len(start_ax.images) == 1  # the start is still shown
     for ax in (plain_ax, enhanced_ax):  # no image in the pattern panels, but the reason
         assert not ax.images and [t.get_text() for t in ax.texts] == [explorer.NO_PATTERN]
@@ -469,3 +469,13 @@ def test_save_result_png_accepts_up_to_2400_dpi(tmp_path):
     with pytest.raises(ValueError, match="dpi must be"):
         explorer.save_result_png(fig, tmp_path / "huge.png", dpi=2400.5)
     assert not (tmp_path / "huge.png").exists()
+
+
+def test_the_objective_curve_uses_the_series_words():
+    # "objective" (not "loss"), "stop rule held at step N" (not "converged"): notebook 07 teaches both words
+    result = _colour_result(np.zeros((6, 6, 3), np.float32))
+    result.converged_at = np.array([1])
+    fig = explorer.result_figure(result)
+    assert fig.axes[3].get_title() == "objective curve"
+    assert [t.get_text() for t in fig.axes[3].get_legend().get_texts()] == ["stop rule held at step 1"]
+    assert "loss" not in " ".join(ax.get_title() + ax.get_ylabel() for ax in fig.axes)
