@@ -2,6 +2,7 @@
 
 
 import numpy as np
+import pytest
 
 from helpers import oip
 from oip_toys import _first_converged_reference, _toy_conv
@@ -163,3 +164,23 @@ def test_chunks_never_split_a_group_and_respect_the_chunk_size():
         for c, d in zip(chunks, chunks[1:]):
             first_group = np.count_nonzero(groups[d] == groups[d.start])
             assert (c.stop - c.start) + first_group > chunk_size
+
+
+def test_on_block_sees_every_block_and_leaves_the_result_unchanged(toy):
+    x0 = oip.initial_images(3, (12, 12, 1), seed=4)
+    kwargs = dict(x0=x0, n_steps=25, epsilon=0.05, jitter=1, early_stop=False, snapshot_steps=(7,), block_size=10,
+                  progress=False)
+    seen = []
+    result = oip.run_oip(toy, "deep", [0, 1, 2], on_block=lambda images, losses, step: seen.append(
+        (step, images.copy(), losses.copy())), **kwargs)
+    plain = oip.run_oip(toy, "deep", [0, 1, 2], **kwargs)
+    np.testing.assert_array_equal(result.images, plain.images)
+    np.testing.assert_array_equal(result.losses, plain.losses)
+    assert [step for step, _, _ in seen] == [7, 10, 20, 25]  # block ends: snapshots, multiples of block_size, the end
+    for step, images, losses in seen:
+        assert losses.shape == (step, 3)
+        np.testing.assert_array_equal(losses, result.losses[:step])
+    np.testing.assert_array_equal(seen[0][1], result.snapshots[7])
+    np.testing.assert_array_equal(seen[-1][1], result.images)
+    with pytest.raises(TypeError, match="on_block must be a function"):
+        oip.run_oip(toy, "deep", [0], n_steps=2, on_block="print")

@@ -68,3 +68,20 @@ def test_cached_engines_do_not_keep_models_alive():
     del model
     gc.collect()
     assert ref() is None  # the engine cache released the model (no memory growth in long sessions)
+
+
+def test_the_compiled_step_holds_only_the_tricks_that_are_on_and_is_keyed_by_them():
+    from helpers.oip.damping import Blur
+    from helpers.oip.engine import RMSNormalize, Restandardize, tricks_for
+    from helpers.oip.penalties import L1, TotalVariation
+
+    shape = (12, 12, 1)
+    assert tricks_for(oip.AscentSettings(damping=None, restandardize=False), shape) == (RMSNormalize(),)
+    default = tricks_for(oip.AscentSettings(), shape)
+    assert default == (RMSNormalize(), Blur(0.4, 4, 1), Restandardize())
+    assert tricks_for(oip.AscentSettings(l1_weight=0.1, tv_weight=0.2, damping=None), shape)[:2] == (
+        TotalVariation(0.2), L1(0.1))
+    # settings that do not shape the step (n_steps, epsilon, seed, ...) give the same tricks: one compiled engine
+    assert tricks_for(oip.AscentSettings(n_steps=7, epsilon=0.5, seed=3, coarse_to_fine=((3, 0.2),)), shape) == default
+    assert tricks_for(oip.AscentSettings(damping_sigma=0.5), shape) != default
+    assert len({*default, *tricks_for(oip.AscentSettings(), shape)}) == 3  # hashable: the cache's key
