@@ -61,6 +61,12 @@ NODE_BOX_WIDTH = "130px"
 SCALE_BOX_MIN_WIDTH = "76px"
 """Least width of a start-scale checkbox: the box and the whole label, e.g. "28x28"."""
 
+FIGURE_INCHES = (plotting.COLUMN_INCHES, 5.0)
+"""Size of :func:`result_figure` (width, height in inches): the three images in one row, the loss curve below."""
+
+EXPLORER_NOTE = "Run this cell to start the interactive explorer (it needs a running kernel)."
+"""The plain-text form of the explorer (what a notebook stores and shows where no kernel runs its widgets)."""
+
 NO_PATTERN = "no pattern:\nno reaction to this start\n(the objective stayed 0;\ntry another seed\nor other scales)"
 """What the pattern panels of :func:`result_figure` say when the target did not react (objective never > 0)."""
 
@@ -285,7 +291,7 @@ def _displayable(image: np.ndarray, standardizer: "Standardizer | None") -> tupl
     if standardizer is not None:
         image = standardizer.invert(image)
     if image.shape[-1] == 1:
-        return image[..., 0], {"cmap": "gray"}
+        return image[..., 0], {"cmap": plotting.IMAGE_CMAP}
     low, high = float(image.min()), float(image.max())  # colour: stretch to 0..1 for RGB display
     return (image - low) / (high - low) if high > low else np.zeros_like(image), {}
 
@@ -297,7 +303,7 @@ def result_figure(
     n_steps: int | None = None,
     image_index: int = 0,
 ) -> "Figure":
-    """Start, pattern (plain and contrast-enhanced) and loss curve of one OIP, in one row of four panels.
+    """Start, pattern (plain and contrast-enhanced) and loss curve of one OIP: three images above, the curve below.
 
     A map whose objective never became positive (``result.reacted`` is False) has no pattern: its image is the
     start, merely blurred by the damping. Its pattern panels then stay empty and say so (:data:`NO_PATTERN`),
@@ -310,7 +316,9 @@ def result_figure(
         title: the figure's title (default: layer, index and node); the steps and the final objective follow.
         n_steps: the planned number of steps: fixes the loss curve's x range while a run is in progress.
 
-    Returns a Matplotlib figure (12 x 3 inches); close it when done (``plt.close(fig)``).
+    Grey images are drawn as input images are throughout the series (:data:`helpers.plotting.IMAGE_CMAP`: ink dark
+    on white). Returns a Matplotlib figure of :data:`FIGURE_INCHES` (as wide as the book's text column, no text
+    below :data:`helpers.plotting.MIN_FONT_PT`); close it when done (``plt.close(fig)``).
     """
     import matplotlib.pyplot as plt
 
@@ -332,8 +340,11 @@ def result_figure(
         title = f"{result.layer_name}, index {map_index}" + ("" if result.node is None else f", node {result.node}")
     curve = result.losses[:, image_index]
     reacted = bool(result.reacted[image_index])
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3), gridspec_kw={"width_ratios": [1, 1, 1, 1.5]})
-    start_ax, plain_ax, enhanced_ax, loss_ax = axes
+    fig = plt.figure(figsize=FIGURE_INCHES)
+    grid = fig.add_gridspec(2, 3, height_ratios=[1.15, 1])
+    start_ax, plain_ax, enhanced_ax = (fig.add_subplot(grid[0, k]) for k in range(3))
+    loss_ax = fig.add_subplot(grid[1, :])
+    axes = [start_ax, plain_ax, enhanced_ax, loss_ax]
     panels = [(start_ax, result.initial[image_index], "start")]
     if reacted:
         panels.append((plain_ax, result.images[image_index], "pattern (plain)"))
@@ -345,7 +356,8 @@ def result_figure(
         ax.set_title(name, fontsize=10)
     if reacted:
         enhanced = plotting.enhance_contrast(result.images[image_index])
-        enhanced_ax.imshow(enhanced[..., 0] if enhanced.shape[-1] == 1 else enhanced, cmap="gray", vmin=0, vmax=1)
+        enhanced_ax.imshow(enhanced[..., 0] if enhanced.shape[-1] == 1 else enhanced, cmap=plotting.IMAGE_CMAP,
+                           vmin=0, vmax=1)
         enhanced_ax.set_title("pattern (contrast 1-99 %)", fontsize=10)
     else:
         plain_ax.set_title("pattern (plain)", fontsize=10)
@@ -367,7 +379,7 @@ def result_figure(
     converged = result.converged_at[image_index] if len(result.converged_at) > image_index else -1
     if converged >= 0:
         loss_ax.axvline(converged, color="grey", ls=":", lw=1, label=f"converged at {converged}")
-        loss_ax.legend(fontsize=8, loc="lower right")
+        loss_ax.legend(fontsize=8, loc="best")
     fig.suptitle(f"{title} — step {result.steps_run}"
                  + (f" of {n_steps}" if n_steps and n_steps != result.steps_run else "")
                  + f", objective {float(curve[-1]):.4g}" + ("" if reacted else " — no pattern found"))
@@ -472,8 +484,8 @@ class OIPExplorer:
                             for r, c in SCALE_CHOICES]
         self.amplitude_boxes = [w.BoundedFloatText(a, min=0.01, max=10.0, step=0.05, layout=w.Layout(width="70px"))
                                 for a in oip.DEFAULT_AMPLITUDES]
-        self.n_steps = w.BoundedIntText(_DEFAULTS.n_steps, min=1, max=20000, description="steps", style=style,
-                                        layout=w.Layout(width="160px"))
+        self.n_steps = w.BoundedIntText(_DEFAULTS.n_steps, min=1, max=20000, description="ascent steps", style=style,
+                                        layout=w.Layout(width="190px"))
         self.epsilon = w.BoundedFloatText(_DEFAULTS.epsilon, min=1e-4, max=1.0, step=0.005,
                                           description="epsilon", style=style, layout=w.Layout(width="160px"))
         self.seed = w.BoundedIntText(0, min=0, max=2**31 - 1, description="seed", style=style,
@@ -489,7 +501,7 @@ class OIPExplorer:
                                            value=_DEFAULTS.parameterization, description="basis", style=style,
                                            layout=w.Layout(width="190px"))
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
-        self.progress = w.IntProgress(0, min=0, max=1, description="steps")
+        self.progress = w.IntProgress(0, min=0, max=1, description="progress", style=style)
         self.status = w.HTML("choose a target and press Run")
         self.image = w.Image(format="png", layout=w.Layout(display="none"))  # shown with the first result
         self.filename = w.Text("oip.png", description="file", style=style)
@@ -503,7 +515,7 @@ class OIPExplorer:
 
         scales = w.HBox([w.Label("start scales:")] + [w.HBox([box, amp]) for box, amp in
                                                       zip(self.scale_boxes, self.amplitude_boxes)])
-        self.widget = w.VBox([
+        self.widget = _explorer_box()([
             w.HBox([self.layer, self.map_index]),
             w.HBox([self.use_node, self.node_row, self.node_col]),
             scales,
@@ -516,6 +528,7 @@ class OIPExplorer:
         ])
 
     def _repr_mimebundle_(self, **kwargs):
+        """The live widget view, with :data:`EXPLORER_NOTE` as its plain text (what a stored notebook keeps)."""
         return self.widget._repr_mimebundle_(**kwargs)
 
     def _on_layer(self, change: dict) -> None:
@@ -600,6 +613,29 @@ class OIPExplorer:
             import html
 
             self.status.value = f"<span style='color: #b00'>error: {html.escape(str(e))}</span>"
+
+
+_BOX_CLASS = None
+
+
+def _explorer_box():
+    """The explorer's top widget class: an ``ipywidgets.VBox`` whose plain-text form is :data:`EXPLORER_NOTE`.
+
+    Jupyter shows the widget view where a kernel runs it; a stored notebook (no widget state) and plain-text
+    front ends show the note instead of the default ``VBox(children=(HBox(...`` repr.
+    """
+    global _BOX_CLASS
+    if _BOX_CLASS is None:
+        import ipywidgets as w
+
+        class ExplorerBox(w.VBox):
+            def _repr_mimebundle_(self, **kwargs):
+                bundle = super()._repr_mimebundle_(**kwargs)
+                bundle["text/plain"] = EXPLORER_NOTE
+                return bundle
+
+        _BOX_CLASS = ExplorerBox
+    return _BOX_CLASS
 
 
 def oip_explorer(model, standardizer: "Standardizer | None" = None) -> OIPExplorer:

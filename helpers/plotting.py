@@ -15,6 +15,7 @@ Arrays in, Matplotlib figures (and animations) out; nothing here knows about mod
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -346,15 +347,16 @@ def plot_curves(
 
 
 ATTRIBUTION_KINDS: dict[str, tuple[str, tuple[float, float], str]] = {
-    "digit": (IMAGE_CMAP, (0.0, 255.0), "ink\n(0 = paper)"),
-    "oip": (IMAGE_CMAP, (0.0, 1.0), "input value, stretched\n(1st..99th pct)"),
-    "signed": (SIGNED_CMAP, (-1.0, 1.0), "value / 99.5th pct\nof |value|"),
-    "positive": (ACTIVATION_CMAP, (0.0, 1.0), "value / 99.5th\npercentile"),
-    "overlay": (ACTIVATION_CMAP, (0.0, 1.0), "heat map\n/ its maximum"),
+    "digit": (IMAGE_CMAP, (0.0, 255.0), "ink (0-255)"),
+    "oip": (IMAGE_CMAP, (0.0, 1.0), "ink, stretched"),
+    "signed": (SIGNED_CMAP, (-1.0, 1.0), "scaled value"),
+    "positive": (ACTIVATION_CMAP, (0.0, 1.0), "scaled value"),
+    "overlay": (ACTIVATION_CMAP, (0.0, 1.0), "heat / max"),
 }
 """Row kinds of :func:`attribution_table`: (colour map, colour range, colour-bar label). ``digit``: raw ink 0..255;
-``oip``: contrast-stretched per panel; ``signed``: divided by the 99.5th percentile of |value|, symmetric around 0;
-``positive``: divided by its 99.5th percentile; ``overlay``: a non-negative heat map over the column's digit."""
+``oip``: contrast-stretched per panel (1st..99th percentile to 0..1); ``signed``: divided by the 99.5th percentile
+of |value|, symmetric around 0; ``positive``: divided by its 99.5th percentile; ``overlay``: a non-negative heat map
+divided by its maximum, drawn over the column's digit. The labels are short so that a row's label fits its height."""
 
 
 def _scaled_panel(panel: np.ndarray, kind: str) -> np.ndarray:
@@ -416,7 +418,7 @@ def attribution_table(
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(column_titles[c], fontsize=7.5)
-        axes[r, 0].set_ylabel(label, fontsize=8)
+        axes[r, 0].set_ylabel(textwrap.fill(label, 13), fontsize=8)
         bar = fig.colorbar(shown, ax=axes[r, :].tolist(), fraction=0.02, pad=0.01)
         bar.set_label(bar_label, fontsize=7)
         bar.ax.tick_params(labelsize=7)

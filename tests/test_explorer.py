@@ -1,5 +1,8 @@
 """helpers.explorer: settings checks, segmented runs equal to one run_oip call, figures, PNGs, headless widgets."""
 
+import json
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -159,6 +162,25 @@ def test_result_figure_has_titled_panels(toy):
         explorer.result_figure(result, image_index=1)
 
 
+def test_result_figure_fits_the_text_column_with_readable_text(toy):
+    import matplotlib.text
+
+    from helpers import plotting
+
+    result = explorer.run_settings(toy, explorer.ExplorerSettings("conv_b", 1, ascent=oip.AscentSettings(n_steps=30)))
+    for fig in (explorer.result_figure(result), explorer.result_figure(result, standardizer=Standardizer(33.3, 78.6)),
+                explorer.result_figure(explorer.run_settings(_dead_map_model(), explorer.ExplorerSettings(
+                    "conv_b", 0, ascent=oip.AscentSettings(n_steps=8))))):
+        width, _ = fig.get_size_inches()
+        assert width <= plotting.COLUMN_INCHES
+        fig.canvas.draw()
+        sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+        assert sizes and min(sizes) >= plotting.MIN_FONT_PT
+        start_ax, _, _, loss_ax = fig.axes[:4]
+        assert start_ax.images[0].get_cmap().name == plotting.IMAGE_CMAP  # input images: ink dark on white
+        plt.close(fig)
+
+
 def test_save_result_png_is_atomic_and_refuses_to_overwrite(toy, tmp_path):
     result = explorer.run_settings(toy, explorer.ExplorerSettings("hidden", 0, ascent=oip.AscentSettings(n_steps=12)))
     path = explorer.save_result_png(result, tmp_path / "sub" / "oip.png", dpi=40, title="hidden, unit 0")
@@ -196,7 +218,10 @@ def test_widget_is_built_from_the_layer_choices(toy):
     ui.layer.value = "logits"
     assert ui.map_index.max == 1 and ui.map_index.value == 1 and ui.map_index.description == "class"
     assert ui.use_node.disabled and ui.node_row.disabled
-    assert "application/vnd.jupyter.widget-view+json" in ui._repr_mimebundle_()
+    bundle = ui._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the live view
+    assert bundle["text/plain"] == explorer.EXPLORER_NOTE == ui.widget._repr_mimebundle_()["text/plain"]
+    assert "VBox" not in bundle["text/plain"] and "kernel" in bundle["text/plain"]
 
     ui.layer.value = "conv_b"
     ui.use_node.value = True
@@ -281,6 +306,23 @@ def test_widget_layout_leaves_room_for_digits_and_labels(toy):
     assert [box.description for box in ui.scale_boxes] == ["3x3", "7x7", "14x14", "28x28"]
 
 
+def test_widget_labels_name_one_thing_each(toy):
+    """Two widgets never share a label (the steps to run and the progress bar were both called "steps")."""
+    import ipywidgets
+
+    ui = explorer.oip_explorer(toy)
+    labels = [child.description for child in _all_widgets(ui.widget)
+              if isinstance(child, ipywidgets.DOMWidget) and getattr(child, "description", "")]
+    assert len(labels) == len(set(labels)), labels
+    assert ui.n_steps.description == "ascent steps" and ui.progress.description == "progress"
+
+
+def _all_widgets(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _all_widgets(child)
+
+
 def test_widget_shows_no_image_before_the_first_run():
     dead = _dead_map_model()
     ui = explorer.oip_explorer(dead)
@@ -291,26 +333,68 @@ def test_widget_shows_no_image_before_the_first_run():
     assert "did not react to this start" in ui.status.value
 
 
-def test_notebook_12_explorer_cell_runs_alone_in_a_fresh_kernel():
-    """Notebook 12 says "run the next cell yourself": that cell must work without the cells before it."""
-    import json
-    from pathlib import Path
+NOTEBOOK_12 = Path(__file__).resolve().parent.parent / "notebooks" / "12_two_trainings_same_maps.ipynb"
 
+
+def _notebook_12_code_cells() -> tuple[list[dict], int]:
+    """Notebook 12's code cells as stored, and the index (among them) of its one explorer cell."""
+    stored = json.loads(NOTEBOOK_12.read_text(encoding="utf-8"))
+    code = [c for c in stored["cells"] if c["cell_type"] == "code"]
+    found = [i for i, c in enumerate(code) if "explorer.oip_explorer(" in "".join(c["source"])]
+    assert len(found) == 1, "notebook 12 should have one explorer cell"
+    return code, found[0]
+
+
+def _run_fresh(sources: list[str]) -> list:
+    """Execute ``sources`` as the cells of a new notebook in a fresh kernel (MNIST_OIP_FAST=1 is inherited from
+    conftest.py); returns the executed cells. Fails on the first error."""
     import nbformat
     from nbclient import NotebookClient
 
-    notebooks = Path(__file__).resolve().parent.parent / "notebooks"
-    stored = json.loads((notebooks / "12_two_trainings_same_maps.ipynb").read_text(encoding="utf-8"))
-    cells = [c for c in stored["cells"] if c["cell_type"] == "code" and "explorer.oip_explorer(" in "".join(c["source"])]
-    assert len(cells) == 1, "notebook 12 should have one explorer cell"
-    alone = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("".join(cells[0]["source"]))])
-    NotebookClient(alone, kernel_name="python3", timeout=300,  # MNIST_OIP_FAST=1 is inherited (conftest.py)
-                   resources={"metadata": {"path": str(notebooks)}}).execute()
-    outputs = alone.cells[0].outputs
+    alone = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    NotebookClient(alone, kernel_name="python3", timeout=600,
+                   resources={"metadata": {"path": str(NOTEBOOK_12.parent)}}).execute()
+    return alone.cells
+
+
+def test_notebook_12_explorer_cell_runs_alone_in_a_fresh_kernel():
+    """Notebook 12 says "run the next cell yourself": that cell must work without the cells before it."""
+    code, at = _notebook_12_code_cells()
+    outputs = _run_fresh(["".join(code[at]["source"])])[0].outputs
     assert not [o for o in outputs if o.output_type == "error"]
     shown = [o for o in outputs if o.output_type == "execute_result"]
     assert len(shown) == 1 and "application/vnd.jupyter.widget-view+json" in shown[0]["data"], outputs
+    assert shown[0]["data"]["text/plain"] == explorer.EXPLORER_NOTE  # not the VBox(children=... repr
     assert not [o for o in outputs if o.get("name") == "stderr"], "the explorer cell writes to stderr"
+
+
+def test_notebook_12_stores_a_note_not_the_widget_repr():
+    code, at = _notebook_12_code_cells()
+    results = [o for o in code[at]["outputs"] if o["output_type"] == "execute_result"]
+    assert len(results) == 1
+    assert "".join(results[0]["data"]["text/plain"]) == explorer.EXPLORER_NOTE
+
+
+def test_notebook_12_cell_after_the_explorer_needs_only_setup_and_parameters():
+    """The cell after the explorer says it needs only the setup and parameters cells: run just those, fresh."""
+    code, at = _notebook_12_code_cells()
+    assert "parameters" in code[1].get("metadata", {}).get("tags", [])
+    after = "".join(code[at + 1]["source"])
+    assert after.startswith("# needs: the setup and parameters cells")
+    cells = _run_fresh(["".join(code[0]["source"]), "".join(code[1]["source"]), after])
+    assert not [o for c in cells for o in c.outputs if o.output_type == "error"]
+
+
+def test_notebook_12_going_deeper_runs_without_the_explorer_cells():
+    """Going deeper says it needs sections 1-4, not the explorer: run those and it, leaving out section 5's cells."""
+    code, at = _notebook_12_code_cells()
+    stored = json.loads(NOTEBOOK_12.read_text(encoding="utf-8"))
+    deeper = next(i for i, c in enumerate(stored["cells"])
+                  if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("## Going deeper"))
+    after = [c for c in stored["cells"][deeper:] if c["cell_type"] == "code"]
+    assert after, "notebook 12's Going deeper has no code"
+    cells = _run_fresh(["".join(c["source"]) for c in code[:at]] + ["".join(c["source"]) for c in after])
+    assert not [o for c in cells for o in c.outputs if o.output_type == "error"]
 
 
 # ------------------------------------------------------------------------- the ascent's new options in the widget

@@ -13,7 +13,11 @@ from helpers import plotting
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 COLUMN_PX = 784
-"""The book's text column at a 1,400 px window (issue 20), the narrowest place a figure is shown."""
+"""The book's text column at a 1,400 px window before the notebook pages were widened (issue 20): figures are drawn
+for it (``plotting.COLUMN_INCHES``), so they fit JupyterLab and the book's wider notebook column too."""
+OVERSHOOT = 1.02
+"""Inline figures are cropped to their drawn content (``bbox_inches="tight"``), which may reach a few pixels past the
+figure's width (a colour-bar label); a 2 % shrink is invisible."""
 
 
 def png_size(data: str) -> tuple[int, int]:
@@ -49,7 +53,7 @@ def test_every_stored_figure_fits_the_column_and_is_sharp_on_2x_screens(path):
     for cell, data, meta in stored_pngs(path):
         width, _ = png_size(data)
         shown = meta.get("width", width)
-        if shown > COLUMN_PX:
+        if shown > COLUMN_PX * OVERSHOOT:
             wide.append(f"code cell {cell}: {shown} px")
         if width < 2 * shown - 2:
             soft.append(f"code cell {cell}: {width} px stored for {shown} px shown")
