@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers import checks, objectives
+from helpers import activations, checks, objectives
 
 # Layer targets live in helpers.objectives; these names stay importable from helpers.oip.
 LayerInfo = objectives.LayerInfo
