@@ -51,3 +51,9 @@ __all__ = [
     "evaluate", "first_converged", "run_oip", "check_run_arguments", "ascend", "objective_groups", "precursor_scan",
     "AscentDivergedError",
 ]
+
+for _name in __all__:  # the public names live in helpers.oip, wherever in the package they are defined
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("helpers.oip."):
+        _obj.__module__ = __name__
+del _name, _obj
