@@ -143,7 +143,8 @@ def plain_loop(model, maps: np.ndarray, x0: np.ndarray, n_steps: int, epsilon: f
                 total = tf.reduce_sum(tf.reduce_mean(tf.gather(sub(x, training=False), maps, axis=3, batch_dims=1),
                                                      axis=[1, 2]))
             grad = tape.gradient(total, x)
-            x = x + epsilon * grad / tf.sqrt(tf.reduce_mean(tf.square(grad), axis=[1, 2, 3], keepdims=True))
+            x = x + epsilon * tf.math.divide_no_nan(grad, tf.sqrt(tf.reduce_mean(tf.square(grad), axis=[1, 2, 3],
+                                                                                keepdims=True)))
         return x
 
     return ascend(tf.constant(x0), tf.constant(maps, tf.int32), tf.constant(n_steps)).numpy()

@@ -260,10 +260,16 @@ def _run(model, checked: SimpleNamespace, on_block=None) -> OIPResult:
         return np.concatenate([xc.numpy() for xc in x_chunks])[inverse]
 
     step, n_steps, pre_steps, window = 0, s.n_steps, s.pre_activation_steps, s.window
+    # Every block ends in a host sync (its objectives, the divergence guard). Blocks of block_size steps serve the
+    # early stop, a progress bar and on_block; without them a compiled call runs on to the next snapshot or phase
+    # end: the same steps in the same order, so the same result, with fewer pauses.
+    by_block = s.early_stop or on_block is not None or _progress.enabled(s.progress)
     with _progress.bar(n_steps, f"OIP {compiled.layer_name}", unit="step", progress=s.progress) as bar:
         while step < n_steps:
             use_pre = step < pre_steps
-            stops = [n_steps, (step // s.block_size + 1) * s.block_size] + [t for t in snapshot_steps if t > step]
+            stops = [n_steps] + [t for t in snapshot_steps if t > step]
+            if by_block:
+                stops.append((step // s.block_size + 1) * s.block_size)
             phase = [(until, cutoff) for until, cutoff in s.coarse_to_fine if until > step]
             grad_cutoff = np.float32(phase[0][1] if phase else 0.0)
             end = min(stops + ([pre_steps] if use_pre else []) + ([phase[0][0]] if phase else []))

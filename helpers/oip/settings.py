@@ -117,7 +117,8 @@ class AscentSettings:
             than ``tolerance * window`` of its current value (see :func:`first_converged`).
         early_stop: stop when every image has converged or never reacted.
         snapshot_steps: steps at which to keep copies of the images (None: 9, 18, 36, ..., last).
-        chunk_size: images per compiled step (bounds memory); block_size: steps per compiled call.
+        chunk_size: images per compiled step (bounds memory); block_size: steps per compiled call where the early
+            stop, a progress bar or ``on_block`` looks at every block (otherwise a call runs on to the next snapshot).
         seed: seeds the default start images and the random transformations.
         verbose: print the objective at the snapshot steps; progress: a self-erasing progress bar (None:
             automatic, see :mod:`helpers.progress`).

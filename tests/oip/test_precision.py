@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from helpers import oip
+from helpers.oip import driver, precision
 from oip_toys import _toy_conv
 
 
@@ -57,28 +58,28 @@ def test_resolve_precision(monkeypatch):
         raise AssertionError("the choice should have been cached")
 
     # without native bfloat16: float32, decided without timing anything, and remembered per model
-    monkeypatch.setattr(oip.device, "bfloat16_native", lambda: False)
-    monkeypatch.setattr(oip, "run_oip", must_not_be_called)
+    monkeypatch.setattr(precision.device, "bfloat16_native", lambda: False)
+    monkeypatch.setattr(driver, "run_oip", must_not_be_called)
     assert oip.resolve_precision(model, "auto") == "float32"
-    monkeypatch.setattr(oip.device, "bfloat16_native", must_not_be_called)
+    monkeypatch.setattr(precision.device, "bfloat16_native", must_not_be_called)
     assert oip.resolve_precision(model) == "float32"
     # with native bfloat16: the faster one, measured once
     monkeypatch.undo()
     timed = _toy_conv(seed=23)
     calls = []
-    monkeypatch.setattr(oip.device, "bfloat16_native", lambda: True)
-    real_run_oip = oip.run_oip
-    monkeypatch.setattr(oip, "run_oip", lambda *args, **kwargs: calls.append(kwargs["settings"].precision)
+    monkeypatch.setattr(precision.device, "bfloat16_native", lambda: True)
+    real_run_oip = driver.run_oip
+    monkeypatch.setattr(driver, "run_oip", lambda *args, **kwargs: calls.append(kwargs["settings"].precision)
                         or real_run_oip(*args, **kwargs))
     choice = oip.resolve_precision(timed, "auto")
     assert choice in ("float32", "bfloat16") and sorted(set(calls)) == ["bfloat16", "float32"]
-    monkeypatch.setattr(oip.device, "bfloat16_native", must_not_be_called)
-    monkeypatch.setattr(oip, "run_oip", must_not_be_called)
+    monkeypatch.setattr(precision.device, "bfloat16_native", must_not_be_called)
+    monkeypatch.setattr(driver, "run_oip", must_not_be_called)
     assert oip.resolve_precision(timed, "auto") == choice
 
 
 def test_precision_auto_runs(toy, monkeypatch):
-    monkeypatch.setattr(oip.device, "bfloat16_native", lambda: False)
+    monkeypatch.setattr(precision.device, "bfloat16_native", lambda: False)
     model = _toy_conv(seed=24)
     x0 = oip.initial_images(2, (12, 12, 1), seed=0)
     auto = oip.run_oip(model, "deep", [0, 1], x0=x0, n_steps=10, early_stop=False, precision="auto")

@@ -112,7 +112,8 @@ def test_every_run_argument_is_checked_in_one_place(toy):
 
     run = inspect.signature(oip.run_oip).parameters
     check = inspect.signature(oip.check_run_arguments).parameters
-    assert list(run) == list(check) == ["model", "layer_name", "map_indices", "x0", "node", "settings", "overrides"]
+    assert list(run) == ["model", "layer_name", "map_indices", "x0", "node", "settings", "on_block", "overrides"]
+    assert list(check) == ["model", "layer_name", "map_indices", "x0", "node", "settings", "overrides"]
     settings = oip.AscentSettings(n_steps=30, epsilon=0.5, damping_every=2, coarse_to_fine=[[5, 0.3]], tolerance=1e-3,
                                   window=5, snapshot_steps={7, 3}, chunk_size=8, block_size=4, seed=3)
     checked = oip.check_run_arguments(toy, "deep", np.int64(2), None, [1, 2], settings)
