@@ -105,7 +105,7 @@ TARGETS: list[str] = [
     "Blur.apply", "FourierDamping.apply", "low_pass", "spectral_filter", "RandomTransform.apply",
     "TotalVariation.penalty", "L1.penalty", "L2.penalty", "similarity", "Diversity.penalty", "FourierBasis.apply",
     "gaussian_kernel", "fourier_preconditioner", "initial_images", "standardize_per_image", "log_spaced_steps",
-    "_check_schedule", "first_converged", "_run", "precursor_scan", "resolve_precision",
+    "_check_schedule", "first_converged", "_run", "precursor_scan", "resolve_precision", "every_map_oips",
     # patterns
     "pattern_shift", "_radial_power", "dominant_wavelength", "mean_wavelength", "fit_copies", "phase_randomized",
     "_non_constant",
@@ -124,7 +124,7 @@ TESTS: dict[str, tuple[list[str], str | None]] = {
     # module: (test files, pytest -k expression or None); a module not named here runs tests/test_<module>.py
     **{part: ([f"tests/oip/test_{part}.py"], None) for part in (
         "settings", "starts", "reading", "damping", "transforms", "penalties", "parameterization", "diversity",
-        "precision", "engine", "driver")},
+        "precision", "engine", "driver", "every_map")},
 }
 """Test files of a module (default: the file that mirrors it)."""
 

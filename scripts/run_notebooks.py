@@ -69,6 +69,23 @@ def clean_outputs(nb: nbformat.NotebookNode) -> int:
     return removed
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def drop_widget_views(nb: nbformat.NotebookNode) -> int:
+    """Drop the widget view of every stored output that also has a plain-text form (the explorer's note), so that
+    JupyterLab and the book show that note instead of "model not found" (no widget state is stored); returns how
+    many were dropped. A live widget comes back when its cell is run."""
+    dropped = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data", {})
+            if WIDGET_VIEW in data and "text/plain" in data:
+                del data[WIDGET_VIEW]
+                dropped += 1
+    return dropped
+
+
 def merge_streams(nb: nbformat.NotebookNode) -> None:
     """Join consecutive stream outputs of the same name into one, as a notebook frontend shows them: how the
     kernel happened to split printed text between messages then leaves no trace in the stored notebook."""
@@ -132,6 +149,7 @@ def run(path: Path, log_dir: Path) -> float:
     bar.close()
     clean_outputs(nb)
     merge_streams(nb)
+    drop_widget_views(nb)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.metadata[METADATA_KEY] = {**nb.metadata.get(METADATA_KEY, {}), "run_seconds": round(seconds)}
     nb.metadata.pop("widgets", None)  # no widget state: live widgets come back only by running their cell

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 MODULES = ("activations", "attribution", "checks", "claims", "data", "device", "distributions", "explorer", "files",
-           "model", "objectives", "oip", "patterns", "plotting", "progress", "startup")
+           "model", "objectives", "oip", "patterns", "plotting", "progress", "startup", "stimuli")
 BAD = ("nan", "inf", "1e300", "bool", "str", "complex", "None", "empty", "wrong_rank", "negative", "huge")
 
 SCALAR = {"nan": float("nan"), "inf": float("inf"), "1e300": 1e300, "bool": True, "str": "3", "complex": 1 + 2j,
@@ -32,6 +32,7 @@ SCALAR = {"nan": float("nan"), "inf": float("inf"), "1e300": 1e300, "bool": True
 RECORDS = {
     "Checks": "built by claims.section",
     "OIPResult": "the result of run_oip/ascend", "ScanResult": "the result of precursor_scan",
+    "EveryMapResult": "the result of every_map_oips",
     "TrainResult": "the result of train", "LayerInfo": "the result of layer_info", "Term": "built by the objectives",
     "GroupKey": "built by compile_objectives", "Compiled": "the result of compile_objectives",
     "Shift": "the result of pattern_shift", "CopiesFit": "the result of fit_copies",
@@ -661,6 +662,11 @@ TABLE: dict[str, Case] = {
                                 "batch_size": "count", "progress": "optflag"},
                                accept={"amplitudes": {"negative"}, "map_indices": {"None"}},
                                names={**LAYER, "map_indices": ("map_indices", "map indices", "map_index")}),
+    "oip.every_map_oips": Case(fn("oip", "every_map_oips"),
+                               lambda c: dict(model=c.model, layer_name="Conv2D_3", n_candidates=4, n_starts=1,
+                                              n_steps=1, warm_up=0, seed=0),
+                               {"model": "model", "layer_name": "name", "n_candidates": "count", "n_starts": "count",
+                                "n_steps": "count", "warm_up": "int", "seed": "int"}, names=LAYER),
     "oip.AscentSettings": Case(
         lambda c, **kw: _h("oip").AscentSettings(**kw), lambda c: {},
         {"n_steps": "count", "epsilon": "real", "normalize_gradient": "flag", "restandardize": "flag",
@@ -711,6 +717,25 @@ TABLE: dict[str, Case] = {
     "patterns.phase_randomized": Case(fn("patterns", "phase_randomized"), lambda c: dict(image=c.image, seed=0),
                                       {"image": "array", "seed": "int"},
                                       accept={"image": {"negative", "huge"}}),
+    # ----------------------------------------------------------------------------------------------- stimuli
+    "stimuli.line": Case(fn("stimuli", "line"), lambda c: dict(center=(14, 14), angle=30.0, length=10.0),
+                         {"center": "pair", "angle": "real", "length": "real"},
+                         accept={"center": {"negative"}, "angle": {"negative"}, "length": set()}),
+    "stimuli.arc": Case(fn("stimuli", "arc"), lambda c: dict(center=(14, 14), radius=5.0, start=0.0, span=90.0),
+                        {"center": "pair", "radius": "real", "start": "real", "span": "real"},
+                        accept={"center": {"negative"}, "radius": set(), "start": {"negative"}, "span": set()}),
+    "stimuli.rotated": Case(fn("stimuli", "rotated"),
+                            lambda c: dict(points=np.array([[10.0, 10.0], [14.0, 18.0]]), angle=30.0, pivot=None),
+                            {"points": "array", "angle": "real", "pivot": "optpair"},
+                            accept={"points": {"negative"}, "angle": {"negative"}, "pivot": {"None", "negative"}}),
+    "stimuli.shifted": Case(fn("stimuli", "shifted"),
+                            lambda c: dict(points=np.array([[10.0, 10.0], [14.0, 18.0]]), offset=(2, 3)),
+                            {"points": "array", "offset": "pair"},
+                            accept={"points": {"negative"}, "offset": {"negative"}}),
+    "stimuli.draw": Case(fn("stimuli", "draw"),
+                         lambda c: dict(points=np.array([[10.0, 10.0], [14.0, 18.0]]), width=2.5, size=28, ink=255.0),
+                         {"points": "array", "width": "real", "size": "count", "ink": "real"},
+                         accept={"points": {"negative"}, "width": set(), "ink": set()}),
     # ---------------------------------------------------------------------------------------------- plotting
     "plotting.enhance_contrast": Case(fn("plotting", "enhance_contrast"), lambda c: dict(images=c.x, low=1.0, high=99.0),
                                       {"images": "array", "low": "real", "high": "real"},

@@ -120,3 +120,15 @@ def test_usage_errors_run_nothing(tmp_path, capsys):
 @pytest.mark.parametrize("seconds, shown", [(None, "?"), (0.4, "0:00"), (59.6, "1:00"), (61, "1:01"), (3725, "62:05")])
 def test_durations_read_as_minutes_and_seconds(seconds, shown):
     assert run_notebooks._duration(seconds) == shown
+
+
+def test_stored_widget_views_give_way_to_their_plain_text_note():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("explorer")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={
+        "text/plain": "Run this cell to start the interactive explorer (it needs a running kernel).",
+        run_notebooks.WIDGET_VIEW: {"model_id": "abc", "version_major": 2, "version_minor": 0}})]
+    assert run_notebooks.drop_widget_views(nb) == 1
+    assert list(nb.cells[0].outputs[0].data) == ["text/plain"]
+    assert run_notebooks.drop_widget_views(nb) == 0

@@ -65,3 +65,13 @@ def test_every_stored_figure_fits_the_column_and_is_sharp_on_2x_screens(path):
 def test_no_widget_state_is_stored(path):
     assert "widgets" not in json.loads(path.read_text())["metadata"], (
         f"{path.name} stores widget state (stale after a reload); `make run` drops it")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2] + ("d" if "deeper" in p.name else ""))
+def test_no_stored_output_is_a_widget_view_without_its_model(path):
+    """A stored widget view whose state is not stored shows as an error in JupyterLab; its plain-text note shows
+    instead (scripts/run_notebooks.py drops the view)."""
+    nb = json.loads(path.read_text())
+    views = [i for i, c in enumerate(nb["cells"]) for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert not views, f"{path.name}: cells {views} store a widget view"

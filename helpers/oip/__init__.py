@@ -23,14 +23,16 @@ The package's parts: :mod:`~helpers.oip.settings` (the settings and their checks
 (start images, the precursor scan), :mod:`~helpers.oip.reading` (the objective reading), one module per family of
 tricks (:mod:`~helpers.oip.damping`, :mod:`~helpers.oip.transforms`, :mod:`~helpers.oip.penalties`,
 :mod:`~helpers.oip.parameterization`, :mod:`~helpers.oip.diversity`), :mod:`~helpers.oip.precision`, the
-:mod:`~helpers.oip.engine` that composes the tricks that are on into one compiled step, and the
-:mod:`~helpers.oip.driver` (blocks, convergence, snapshots, progress, ``on_block``).
+:mod:`~helpers.oip.engine` that composes the tricks that are on into one compiled step, the
+:mod:`~helpers.oip.driver` (blocks, convergence, snapshots, progress, ``on_block``) and
+:mod:`~helpers.oip.every_map` (a pattern for every map of a layer).
 """
 
 from helpers import progress as _progress  # noqa: F401  (tests replace its bar)
 from helpers.oip.damping import _fourier_mask, _frequency2, gaussian_kernel  # noqa: F401
 from helpers.oip.driver import (OIPResult, _chunks, _guard, _likely_cause, _prepare, _report, _run,  # noqa: F401
                                 ascend, check_run_arguments, first_converged, run_oip)
+from helpers.oip.every_map import EveryMapResult, every_map_oips
 from helpers.oip.engine import _ENGINES, _Ascent, _engine, tricks_for  # noqa: F401
 from helpers.oip.parameterization import fourier_preconditioner
 from helpers.oip.precision import _compute_model, bfloat16_copy, resolve_precision  # noqa: F401
@@ -49,7 +51,7 @@ __all__ = [
     "high_frequency_share", "log_spaced_steps", "layer_info", "check_targets", "gaussian_kernel",
     "fourier_preconditioner", "model_image_shape", "bfloat16_copy", "resolve_precision", "objective_values",
     "evaluate", "first_converged", "run_oip", "check_run_arguments", "ascend", "objective_groups", "precursor_scan",
-    "AscentDivergedError",
+    "AscentDivergedError", "EveryMapResult", "every_map_oips",
 ]
 
 for _name in __all__:  # the public names live in helpers.oip, wherever in the package they are defined
