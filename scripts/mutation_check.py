@@ -114,6 +114,8 @@ TARGETS: list[str] = [
     "save_animation",
     # progress
     "enabled", "bar", "keras_callback",
+    # stimuli
+    "line", "arc", "rotated", "shifted", "draw",
     # startup
     "_matches", "filter_startup_text", "capture_fd2", "_QuietFinder.find_spec", "install", "uninstall",
     # scripts/run_notebooks.py
