@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Speed of the OIP algorithm (maps of Conv2D_3, 600 steps by default), in one process.
 
+0. The engine against a plain batched loop (:func:`plain_loop`: one ``tf.function`` with ``tf.range``,
+   ``GradientTape`` on the images, the mean of each image's own map, an RMS-normalized step): ``run_oip`` with the
+   plain-equivalent settings (``damping=None, restandardize=False, early_stop=False``; goal <= 1.10x the loop)
+   and with its defaults (blur every 4 steps, re-standardization; goal <= 1.30x), 128 maps x all steps (every run
+   here runs all its steps: ``early_stop=False``).
 1. Three ways to run all 128 maps for all steps:
    eager loop:    one map at a time, a plain eager ``GradientTape`` loop (the naive tutorial approach)
    compiled loop: one map at a time through ``helpers.oip.run_oip`` (compiled step)
@@ -50,6 +55,10 @@ FLOOR_GOAL = 2.0
 """Goal: the plain 128-map run within this multiple of the float32 matmul floor."""
 OPTION_GOAL = 1.5
 """Goal: every option within this multiple of the plain step."""
+PLAIN_EQUIVALENT_GOAL, DEFAULT_GOAL = 1.10, 1.30
+"""Goals: run_oip's plain-equivalent settings and its defaults within these multiples of :func:`plain_loop`."""
+PLAIN_EQUIVALENT = {"damping": None, "restandardize": False, "early_stop": False}
+"""The settings under which run_oip computes exactly what :func:`plain_loop` computes."""
 NOISE = 1.1
 """Speed ratios within this factor of 1 count as no clear difference (a shared machine's timings vary this much)."""
 PLAIN, PLAIN_PAIRS, BFLOAT16 = "plain", "plain, 2 images per map", 'precision="bfloat16"'
@@ -120,13 +129,55 @@ def eager_one_map(model, map_index: int, x0: np.ndarray, n_steps: int, epsilon: 
     return x.numpy()
 
 
+def plain_loop(model, maps: np.ndarray, x0: np.ndarray, n_steps: int, epsilon: float = 0.01) -> np.ndarray:
+    """The baseline: all images in one compiled loop, image ``i`` ascending the mean of map ``maps[i]``."""
+    import tensorflow as tf
+
+    sub = activations.activation_model(model, LAYER)
+
+    @tf.function
+    def ascend(x, maps, n):
+        for _ in tf.range(n):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                total = tf.reduce_sum(tf.reduce_mean(tf.gather(sub(x, training=False), maps, axis=3, batch_dims=1),
+                                                     axis=[1, 2]))
+            grad = tape.gradient(total, x)
+            x = x + epsilon * tf.math.divide_no_nan(grad, tf.sqrt(tf.reduce_mean(tf.square(grad), axis=[1, 2, 3],
+                                                                                keepdims=True)))
+        return x
+
+    return ascend(tf.constant(x0), tf.constant(maps, tf.int32), tf.constant(n_steps)).numpy()
+
+
+def time_against_the_plain_loop(model, n_maps: int, x0: np.ndarray, n_steps: int, rounds: int) -> dict[str, float]:
+    """Best seconds over ``rounds`` interleaved rounds of :func:`plain_loop`, run_oip with
+    :data:`PLAIN_EQUIVALENT` and run_oip with its defaults (each traced anew every round, as in :func:`time_cases`);
+    also checks that the plain-equivalent run computes the loop's images."""
+    maps, best = np.arange(n_maps), {}
+    for _ in range(rounds):
+        activations.clear_cache()
+        plain_loop(model, maps, x0[:n_maps], WARM_STEPS)
+        batched_run(model, n_maps, x0, n_maps, WARM_STEPS, **PLAIN_EQUIVALENT)
+        batched_run(model, n_maps, x0, n_maps, WARM_STEPS)
+        start = time.perf_counter()
+        images = plain_loop(model, maps, x0[:n_maps], n_steps)
+        seconds = {"plain loop": time.perf_counter() - start}
+        seconds["run_oip, plain-equivalent settings"], equivalent = batched_run(model, n_maps, x0, n_maps, n_steps,
+                                                                                **PLAIN_EQUIVALENT)
+        seconds["run_oip, defaults"], _ = batched_run(model, n_maps, x0, n_maps, n_steps)  # all steps
+        best = {name: min(value, best.get(name, float("inf"))) for name, value in seconds.items()}
+    best["largest image difference"] = float(np.abs(images - equivalent.images).max())
+    return best
+
+
 def batched_run(model, n_maps: int, x0: np.ndarray, n_images: int, n_steps: int, **overrides) -> tuple[float, oip.OIPResult]:
     """Seconds and result of one ``run_oip`` on the first ``n_images`` starts (image ``i`` ascends map
     ``i % n_maps``), all ``n_steps`` steps, no progress bar."""
     maps = np.arange(n_images) % n_maps
     start = time.perf_counter()
-    result = oip.run_oip(model, LAYER, maps, x0=x0[:n_images], n_steps=n_steps, early_stop=False, progress=False,
-                         **overrides)
+    result = oip.run_oip(model, LAYER, maps, x0=x0[:n_images], n_steps=n_steps, progress=False,
+                         **{"early_stop": False, **overrides})
     return time.perf_counter() - start, result
 
 
@@ -206,6 +257,10 @@ def main(n_steps: int = 600, rounds: int = 4) -> None:
     print(f"matmul peak {peaks[0] / 1e9:.0f} GFLOP/s; {flops / 1e6:.1f} MFLOP per image-step -> floor "
           f"{n_maps * n_steps * flops / peaks[0]:.1f} s for {n_maps} maps x {n_steps} steps", flush=True)
 
+    # 0. the engine against the plain batched loop
+    print(f"timing the plain loop and run_oip, {n_maps} maps x {n_steps} steps, {rounds} rounds ...", flush=True)
+    against = time_against_the_plain_loop(model, n_maps, x0, n_steps, rounds)
+
     # 1. eager and compiled loops, one map at a time; the batched run (and bfloat16, section 4)
     times = {}
     n_eager = 2
@@ -250,6 +305,18 @@ def main(n_steps: int = 600, rounds: int = 4) -> None:
     load_end = load_average()
 
     # reports
+    loop = against["plain loop"]
+    ratios_to_loop = {name: against[name] / loop for name in ("run_oip, plain-equivalent settings", "run_oip, defaults")}
+    goals = dict(zip(ratios_to_loop, (PLAIN_EQUIVALENT_GOAL, DEFAULT_GOAL)))
+    print(f"\n0. run_oip against the plain batched loop, {n_maps} maps x {n_steps} steps (best of {rounds}):")
+    print(f"  {'run':36s} {'seconds':>8s} {'x loop':>7s} {'x floor':>8s}  goal")
+    print(f"  {'plain loop':36s} {loop:8.2f} {1:7.2f} {floor_ratio(loop, n_maps * n_steps, flops, peak):8.2f}")
+    for name, ratio in ratios_to_loop.items():
+        print(f"  {name:36s} {against[name]:8.2f} {ratio:7.2f} "
+              f"{floor_ratio(against[name], n_maps * n_steps, flops, peak):8.2f}  <= {goals[name]:.2f}x: "
+              f"{'met' if ratio <= goals[name] else 'MISSED'}")
+    print(f"  the plain-equivalent run's images differ from the loop's by at most {against['largest image difference']:.2g}")
+
     print(f"\n1. all {n_maps} maps x {n_steps} steps three ways (batched: best of {rounds}):")
     eager = times["eager loop, one map at a time"]
     for name, seconds in times.items():
@@ -293,6 +360,11 @@ def main(n_steps: int = 600, rounds: int = 4) -> None:
     print(f"  bfloat16_native(): {device.bfloat16_native()}; resolve_precision(model, 'auto'): {auto!r}")
 
     missed = [name for name, ratio in ratios.items() if ratio > OPTION_GOAL]
+    floor_s = n_maps * n_steps * flops / peak
+    print(f"\nagainst the plain loop ({loop:.2f} s = {loop / floor_s:.2f}x the float32 floor of {floor_s:.2f} s at the "
+          f"measured matmul peak of {peak / 1e9:.0f} GFLOP/s): "
+          + "; ".join(f"{name} {ratio:.2f}x (goal <= {goals[name]:.2f}x: {'met' if ratio <= goals[name] else 'missed'})"
+                      for name, ratio in ratios_to_loop.items()))
     print(f"\nsummary ({n_steps} steps; matmul peak {peak / 1e9:.0f} GFLOP/s, the best of readings "
           f"{', '.join(f'{p / 1e9:.0f}' for p in peaks)}; load average {load_start} at the start, {load_end} at the end):")
     print(f"  batched {n_maps} maps: {batched:.1f} s = {plain_floor:.2f}x the float32 matmul floor (goal <= "

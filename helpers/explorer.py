@@ -10,11 +10,10 @@ and call it::
 
     oip_explorer(model, standardizer)          # the same, with widgets (last expression of a cell)
 
-:func:`run_settings` runs :func:`helpers.oip.run_oip` in segments, each starting from the images where the
-previous one stopped, so that a UI can redraw the pattern and the loss curve while the ascent runs. Segments end
-on multiples of ``damping_every``, so the damping phase is kept and the result equals one direct call
-``run_oip(..., x0=start_images(model, settings), settings=settings.ascent.replace(early_stop=False))`` (with random
-transformations on, each segment draws its own; the result then differs from a direct call's in those draws only).
+:func:`run_settings` is one direct call ``run_oip(..., x0=start_images(model, settings),
+settings=settings.ascent.replace(early_stop=False, snapshot_steps=segment_ends(...)))``, random transformations
+included; its ``on_block`` callback reports the images and the loss curve at the segment ends, so that a UI can
+redraw the pattern while the ascent runs.
 The ascent's options are one :class:`helpers.oip.AscentSettings`, the same object :func:`helpers.oip.run_oip` takes.
 """
 
@@ -243,12 +242,13 @@ def run_settings(
     on_progress: Callable[[oip.OIPResult], None] | None = None,
     n_updates: int = 12,
 ) -> oip.OIPResult:
-    """Run the OIP of ``settings`` in segments (see :func:`segment_ends`), reporting after each.
+    """Run the OIP of ``settings`` in one :func:`helpers.oip.run_oip` call, reporting at each of
+    :func:`segment_ends`.
 
     Args:
         model: any single-input Keras image model (weights unchanged).
         settings: what to run; checked against ``model`` first.
-        on_progress: called after each segment with the result so far (``steps_run`` of ``settings.ascent.n_steps``
+        on_progress: called at each segment end with the result so far (``steps_run`` of ``settings.ascent.n_steps``
             steps, the full loss curve up to it, the current image).
         n_updates: about how many evenly spaced reports besides the early doubling ones.
 
@@ -257,8 +257,8 @@ def run_settings(
 
     Returns:
         :class:`helpers.oip.OIPResult` for one image; equal to ``run_oip(model, layer_name, [map_index],
-        x0=start_images(model, settings), node=..., settings=settings.ascent.replace(early_stop=False))``, with
-        snapshots at the segment ends (see the module's note on random transformations).
+        x0=start_images(model, settings), node=..., settings=settings.ascent.replace(early_stop=False,
+        snapshot_steps=segment_ends(...)))``, random transformations included.
     """
     _check_settings(settings)
     if on_progress is not None and not callable(on_progress):
@@ -267,32 +267,25 @@ def run_settings(
     n_updates = checks.size("n_updates", n_updates, MAX_UPDATES, "explorer.MAX_UPDATES")
     settings.check(model)
     ascent = settings.ascent
-    tolerance, window = ascent.tolerance, ascent.window
     x0 = start_images(model, settings)
-    x = x0
-    losses = np.zeros((0, 1), np.float32)
-    snapshots: dict[int, np.ndarray] = {}
-    done = 0
-    result = None
-    for end in segment_ends(ascent.n_steps, ascent.damping_every, n_updates):
-        pre_steps = max(0, ascent.pre_activation_steps - done)
-        schedule = [(until - done, cutoff) for until, cutoff in ascent.coarse_to_fine if until > done]
-        part = oip.run_oip(
-            model, settings.layer_name, [settings.map_index], x0=x, node=settings.node,
-            settings=ascent.replace(n_steps=end - done, early_stop=False, snapshot_steps=(), progress=False,
-                                    pre_activation_steps=min(pre_steps, end - done), coarse_to_fine=schedule,
-                                    seed=ascent.seed + done),
-        )
-        losses = np.concatenate([losses, part.losses if done == 0 else part.losses[1:]])  # row 0 = previous end
-        x, done = part.images, end
-        snapshots[end] = x
-        result = oip.OIPResult(
-            layer_name=settings.layer_name, map_indices=part.map_indices, node=part.node, images=x, initial=x0,
-            losses=losses, snapshots=dict(snapshots), converged_at=oip.first_converged(losses, tolerance, window, window, len(losses) - 1),
-            steps_run=end,
-        )
-        if on_progress is not None:
-            on_progress(result)
+    ends = segment_ends(ascent.n_steps, ascent.damping_every, n_updates)
+
+    def on_block(images: np.ndarray, losses: np.ndarray, step: int) -> None:
+        if on_progress is None or step not in ends or step == ascent.n_steps:  # the last report is the result
+            return
+        now = oip.objective_values(model, settings.layer_name, [settings.map_index], images, node=settings.node)
+        curve = np.concatenate([losses, now[np.newaxis]])  # the loss curve so far, up to the current images
+        on_progress(oip.OIPResult(
+            layer_name=settings.layer_name, map_indices=np.array([settings.map_index]), node=settings.node,
+            images=images, initial=x0, losses=curve, snapshots={}, steps_run=step,
+            converged_at=oip.first_converged(curve, ascent.tolerance, ascent.window, ascent.window, step),
+        ))
+
+    result = oip.run_oip(model, settings.layer_name, [settings.map_index], x0=x0, node=settings.node,
+                         settings=ascent.replace(early_stop=False, snapshot_steps=ends, progress=False),
+                         on_block=on_block)
+    if on_progress is not None:
+        on_progress(result)
     return result
 
 

@@ -5,12 +5,13 @@ Usage::
     .venv/bin/python scripts/mutation_check.py --per-module 10   # the sample reported in the README (170 mutants)
     .venv/bin/python scripts/mutation_check.py                   # every mutant of every target (~2,850, a day)
     .venv/bin/python scripts/mutation_check.py --list            # list the mutants, check the tables, stop (a test)
-    .venv/bin/python scripts/mutation_check.py --only oip --per-module 10 --results oip.json   # one module
-    .venv/bin/python scripts/mutation_check.py --summary-of oip.json files.json              # one table of runs
+    .venv/bin/python scripts/mutation_check.py --only engine --per-module 10 --results engine.json   # one module
+    .venv/bin/python scripts/mutation_check.py --summary-of engine.json files.json              # one table of runs
     .venv/bin/python scripts/mutation_check.py --breaks          # the named breaks of the weak tests
 
 The targets are the functions where the work happens (not their wrappers), named in ``TARGETS`` by their name
-inside their module; each is found wherever it is defined in ``helpers/*.py`` or ``scripts/run_notebooks.py``.
+inside their module; each is found wherever it is defined in ``helpers/*.py``, ``helpers/oip/*.py`` or
+``scripts/run_notebooks.py``.
 A name defined nowhere or in two modules, a module without a target, a module without its test file, an entry of
 ``EQUIVALENT`` that matches no mutant and a break whose text is gone all stop the script with their names, and
 ``tests/test_mutation_check.py`` runs ``--list`` in ``make test``: a moved or renamed target fails there.
@@ -59,8 +60,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SOURCES = ("helpers/*.py", "scripts/run_notebooks.py")
-"""Where targets are looked for (by name): a module is a file's stem, e.g. ``oip`` or ``run_notebooks``."""
+SOURCES = ("helpers/*.py", "helpers/oip/*.py", "scripts/run_notebooks.py")
+"""Where targets are looked for (by name): a module is a file's stem, e.g. ``engine`` (of the package
+``helpers/oip``) or ``run_notebooks``."""
 
 TARGETS: list[str] = [
     # The functions where the work happens, by qualified name inside their module ("Class.method" for methods).
@@ -97,10 +99,13 @@ TARGETS: list[str] = [
     "_target_problem", "layer_info", "check_targets", "Objective.__add__", "Objective.__mul__",
     "Objective.__truediv__", "Objective.__sub__", "Objective.single_term", "node_objective", "direction",
     "_resolve", "compile_objectives",
-    # oip: the compiled step and its tricks, the objective reading, the run loop, starts, convergence, the scan
-    "_Ascent._step", "_Ascent._read", "_Ascent._damp", "_Ascent._coarse", "_Ascent._transform",
-    "_Ascent._penalty", "_Ascent._similarity", "gaussian_kernel", "fourier_preconditioner", "initial_images",
-    "standardize_per_image", "log_spaced_steps", "first_converged", "_run", "precursor_scan",
+    # oip (the package helpers/oip: one module per part): the compiled step and its tricks, the objective reading,
+    # the run loop, starts, convergence, the scan, the settings' checks
+    "_Ascent._step", "tricks_for", "RMSNormalize.apply", "Restandardize.apply", "read", "objective_groups",
+    "Blur.apply", "FourierDamping.apply", "low_pass", "spectral_filter", "RandomTransform.apply",
+    "TotalVariation.penalty", "L1.penalty", "L2.penalty", "similarity", "Diversity.penalty", "FourierBasis.apply",
+    "gaussian_kernel", "fourier_preconditioner", "initial_images", "standardize_per_image", "log_spaced_steps",
+    "_check_schedule", "first_converged", "_run", "precursor_scan", "resolve_precision", "every_map_oips",
     # patterns
     "pattern_shift", "_radial_power", "dominant_wavelength", "mean_wavelength", "fit_copies", "phase_randomized",
     "_non_constant",
@@ -109,6 +114,8 @@ TARGETS: list[str] = [
     "save_animation",
     # progress
     "enabled", "bar", "keras_callback",
+    # stimuli
+    "line", "arc", "rotated", "shifted", "draw",
     # startup
     "_matches", "filter_startup_text", "capture_fd2", "_QuietFinder.find_spec", "install", "uninstall",
     # scripts/run_notebooks.py
@@ -117,6 +124,9 @@ TARGETS: list[str] = [
 
 TESTS: dict[str, tuple[list[str], str | None]] = {
     # module: (test files, pytest -k expression or None); a module not named here runs tests/test_<module>.py
+    **{part: ([f"tests/oip/test_{part}.py"], None) for part in (
+        "settings", "starts", "reading", "damping", "transforms", "penalties", "parameterization", "diversity",
+        "precision", "engine", "driver", "every_map")},
 }
 """Test files of a module (default: the file that mirrors it)."""
 
@@ -156,11 +166,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         "the extra drop it adds starts after the last epoch: no step of the training reaches it",
     ("explorer.run_settings", "settings.check(model)", "call dropped: settings.check(...)"):
         "run_oip makes the same three checks before its first step: the same error, a moment later",
-    ("oip._run", "if compute_model is model:", "if-branch dropped (test -> False)"):
+    ("driver._run", "if compute_model is model:", "if-branch dropped (test -> False)"):
         "the final objective of a float32 run then comes from a plain forward pass of the same model: the same value",
-    ("oip.initial_images", 'images = gaussian_filter(images, sigma=(0, smoothing_sigma, smoothing_sigma, 0)).astype(np.float32)', "0 -> -1"):
+    ("starts.initial_images", 'images = gaussian_filter(images, sigma=(0, smoothing_sigma, smoothing_sigma, 0)).astype(np.float32)', "0 -> -1"):
         "SciPy's Gaussian filter skips every axis whose sigma is not positive: -1 on the batch axis filters nothing",
-    ("oip.initial_images", 'images = gaussian_filter(images, sigma=(0, smoothing_sigma, smoothing_sigma, 0)).astype(np.float32) [2]', "0 -> -1"):
+    ("starts.initial_images", 'images = gaussian_filter(images, sigma=(0, smoothing_sigma, smoothing_sigma, 0)).astype(np.float32) [2]', "0 -> -1"):
         "SciPy's Gaussian filter skips every axis whose sigma is not positive: -1 on the channel axis filters nothing",
     ("patterns.fit_copies", "if score[index] > best_score:", "> -> >="):
         "only an exact tie between two placements changes the choice, and both then fit equally well",
@@ -180,18 +190,18 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
 
 BREAKS: list[tuple[str, str, str, str, str]] = [
     # (name, file, original text, broken text, the test that must fail)
-    ("single-node objective deleted", "helpers/oip.py",
-     "            if plan.node is not None:\n                return maps[:, plan.node[0], plan.node[1]]\n", "",
-     "tests/test_oip.py::test_node_dense_unit_and_colour_input"),
-    ("fraction_active counts every candidate", "helpers/oip.py",
+    ("single-node objective deleted", "helpers/oip/reading.py",
+     "        if plan.node is not None:\n            return maps[:, plan.node[0], plan.node[1]]\n", "",
+     "tests/oip/test_reading.py::test_node_dense_unit_and_colour_input"),
+    ("fraction_active counts every candidate", "helpers/oip/starts.py",
      "fraction_active=(post_mean > 0).mean(axis=0)", "fraction_active=(post_mean >= 0).mean(axis=0)",
-     "tests/test_oip.py::test_precursor_scan_picks_the_best_candidate"),
-    ("converged_at one step late", "helpers/oip.py",
+     "tests/oip/test_starts.py::test_precursor_scan_picks_the_best_candidate"),
+    ("converged_at one step late", "helpers/oip/driver.py",
      "        converged_at[newly] = first[newly]\n", "        converged_at[newly] = first[newly] + 1\n",
-     "tests/test_oip.py::test_convergence_is_detected"),
-    ("pre-activation fallback of the scan removed", "helpers/oip.py",
+     "tests/oip/test_driver.py::test_convergence_is_detected"),
+    ("pre-activation fallback of the scan removed", "helpers/oip/starts.py",
      "post_mean.argmax(axis=0), pre_mean.argmax(axis=0))", "post_mean.argmax(axis=0), post_mean.argmax(axis=0))",
-     "tests/test_oip.py::test_precursor_scan_falls_back_to_the_pre_activation_for_a_map_silent_on_every_candidate"),
+     "tests/oip/test_starts.py::test_precursor_scan_falls_back_to_the_pre_activation_for_a_map_silent_on_every_candidate"),
     ("auto never picks the GPU", "helpers/device.py",
      'device="gpu" if used_gpus else "cpu"', 'device="cpu"',
      "tests/test_device.py::test_gpu_branches_with_simulated_gpus"),
@@ -735,7 +745,7 @@ def run_breaks(timeout: float) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", default=None,
-                        help="modules (e.g. oip), targets (e.g. oip._Ascent._step) or bare names (default: all)")
+                        help="modules (e.g. oip), targets (e.g. engine._Ascent._step) or bare names (default: all)")
     parser.add_argument("--per-target", type=int, default=0,
                         help="at most this many mutants per target (a seeded sample of each)")
     parser.add_argument("--per-module", type=int, default=0,

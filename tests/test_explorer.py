@@ -96,13 +96,17 @@ def test_segment_ends_keep_the_damping_phase():
         explorer.segment_ends(0)
 
 
-@pytest.mark.parametrize("layer_name, map_index, node, damping", [
-    ("conv_b", 1, None, "blur"), ("conv_b", 0, (1, 2), "fourier"), ("logits", 1, None, None)])
-def test_segmented_run_equals_one_direct_run(toy, layer_name, map_index, node, damping):
+@pytest.mark.parametrize("layer_name, map_index, node, damping, tricks", [
+    ("conv_b", 1, None, "blur", {}), ("conv_b", 0, (1, 2), "fourier", {}), ("logits", 1, None, None, {}),
+    ("conv_b", 1, None, "blur", {"jitter": 1, "rotate": 10.0, "scale": 0.1}),
+    ("conv_b", 2, None, "blur", {"pre_activation_steps": 10, "coarse_to_fine": ((20, 0.3),), "tv_weight": 0.1,
+                                 "parameterization": "fourier"})])
+def test_explorer_run_equals_one_direct_run(toy, layer_name, map_index, node, damping, tricks):
+    """One driver: the explorer's result is a direct run_oip call's, random transformations included."""
     settings = explorer.ExplorerSettings(layer_name, map_index, node=node, scales=((3, 3), (7, 7)),
                                          amplitudes=(1.0, 0.5),
                                          ascent=oip.AscentSettings(n_steps=90, epsilon=0.03, seed=2, damping=damping,
-                                                                   tolerance=1e-3))
+                                                                   tolerance=1e-3, **tricks))
     reports = []
     result = explorer.run_settings(toy, settings, on_progress=lambda part: reports.append(
         (part.steps_run, len(part.losses), part.images.copy())))
@@ -111,14 +115,15 @@ def test_segmented_run_equals_one_direct_run(toy, layer_name, map_index, node, d
     assert all(n == s + 1 for s, n, _ in reports)  # the loss curve so far, start included
     direct = oip.run_oip(toy, layer_name, [map_index], x0=explorer.start_images(toy, settings), node=node,
                          n_steps=90, epsilon=0.03, damping=damping, early_stop=False,
-                         snapshot_steps=explorer.segment_ends(90), tolerance=1e-3)
+                         snapshot_steps=explorer.segment_ends(90), tolerance=1e-3, seed=2, **tricks)
     assert result.steps_run == direct.steps_run == 90 and result.losses.shape == (91, 1)
-    np.testing.assert_allclose(result.images, direct.images, atol=1e-5)
-    np.testing.assert_allclose(result.losses, direct.losses, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(result.images, direct.images)
+    np.testing.assert_array_equal(result.losses, direct.losses)
     np.testing.assert_array_equal(result.converged_at, direct.converged_at)
     assert sorted(result.snapshots) == sorted(direct.snapshots)
-    np.testing.assert_allclose(result.snapshots[32], direct.snapshots[32], atol=1e-5)
-    np.testing.assert_allclose(reports[steps.index(32)][2], direct.snapshots[32], atol=1e-5)  # what a UI saw
+    for step in direct.snapshots:
+        np.testing.assert_array_equal(result.snapshots[step], direct.snapshots[step])
+    np.testing.assert_array_equal(reports[steps.index(32)][2], direct.snapshots[32])  # what a UI saw
     np.testing.assert_array_equal(result.initial, oip.initial_images(1, (12, 12, 1), scales=((3, 3), (7, 7)),
                                                                      amplitudes=(1.0, 0.5), seed=2))
     assert result.node == node and result.map_indices.tolist() == [map_index]
