@@ -192,7 +192,7 @@ BREAKS: list[tuple[str, str, str, str, str]] = [
     # (name, file, original text, broken text, the test that must fail)
     ("single-node objective deleted", "helpers/oip/reading.py",
      "        if plan.node is not None:\n            return maps[:, plan.node[0], plan.node[1]]\n", "",
-     "tests/oip/test_reading.py::test_node_dense_unit_and_colour_input"),
+     "tests/oip/test_objective_reading.py::test_node_dense_unit_and_colour_input"),
     ("fraction_active counts every candidate", "helpers/oip/starts.py",
      "fraction_active=(post_mean > 0).mean(axis=0)", "fraction_active=(post_mean >= 0).mean(axis=0)",
      "tests/oip/test_starts.py::test_precursor_scan_picks_the_best_candidate"),
