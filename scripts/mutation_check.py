@@ -124,8 +124,9 @@ TARGETS: list[str] = [
 
 TESTS: dict[str, tuple[list[str], str | None]] = {
     # module: (test files, pytest -k expression or None); a module not named here runs tests/test_<module>.py
+    "reading": (["tests/oip/test_objective_reading.py"], None),  # test_reading.py would clash with tests/test_reading.py
     **{part: ([f"tests/oip/test_{part}.py"], None) for part in (
-        "settings", "starts", "reading", "damping", "transforms", "penalties", "parameterization", "diversity",
+        "settings", "starts", "damping", "transforms", "penalties", "parameterization", "diversity",
         "precision", "engine", "driver", "every_map")},
 }
 """Test files of a module (default: the file that mirrors it)."""
