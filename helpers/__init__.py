@@ -1,4 +1,4 @@
-"""Shared helpers for the mnist-oip notebooks, one concern per module (see the README and ``shared/DESIGN.md``).
+"""Shared helpers for the mnist-oip notebooks, one concern per module (the README's helpers table says more).
 
 - ``device``: CPU/GPU choice, threads, seeds, the CI fast-path switch
 - ``data``: verified offline MNIST loading and the standardization
@@ -6,12 +6,15 @@
 - ``activations``: sub-models to named layers, batched extraction, class aggregates, similarity
 - ``objectives``: what an OIP maximizes (maps, nodes, units, class logits, directions), added and scaled
 - ``oip``: original input patterns by batched gradient ascent on the input (``AscentSettings``: damping,
-  transformation robustness, regularizers, Fourier parameterization, diversity, precision), precursor scans
+  transformation robustness, regularizers, Fourier parameterization, diversity, precision), precursor scans; a
+  package of small parts (settings, starts, reading, one file per family of tricks, engine, driver)
+- ``stimuli``: drawn strokes (lines, arcs) and their turned and moved copies, for tuning curves (notebook 09)
+- ``claims``: checked statements of the prose, folded per section; strict only where the text is produced
 - ``attribution``: saliency, SmoothGrad, Grad-CAM, integrated gradients, sanity checks
 - ``patterns``: shifts, dominant wavelengths and fits of rotated/shifted copies of patterns such as OIPs
 - ``distributions``: limiting distributions, maximum entropy, extreme values (notebook 11)
 - ``explorer``: an ipywidgets OIP explorer over plain, tested logic
-- ``plotting``: image grids, galleries, contrast enhancement, curves, atomic figure saving
+- ``plotting``: the series' figure style, image grids, galleries, attribution tables, curves, atomic figure saving
 - ``startup``: a quiet TensorFlow import (known C++ start-up lines filtered, others shown)
 - ``checks``: argument checks (integers, finite numbers and arrays, nodes) with messages naming what is valid
 
