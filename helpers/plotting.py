@@ -186,8 +186,43 @@ TITLE_LINE_INCHES = 0.13
 """Height of one line of an 8-pt panel title (inches)."""
 TITLE_PAD_INCHES = 0.09
 """The gap between a panel and its title (Matplotlib's 6-pt title pad), in inches."""
+TITLE_CLEARANCE_INCHES = 2 / 72
+"""The least free space between a panel title's line (:data:`TITLE_LINE_INCHES` high, so its letters end lower)
+and the image of the row above: 2 pt."""
 DEFAULT_HSPACE = 0.2
 """Matplotlib's default gap between rows of panels, as a fraction of a panel's height."""
+
+
+def _row_spacing(
+    size: tuple[float, float], grid: tuple[int, int], aspect: float, width_share: float, title_lines: int,
+    shown_panel: float,
+) -> tuple[tuple[float, float], float | None]:
+    """Figure size and ``hspace`` that leave room for ``title_lines`` lines of panel titles between rows.
+
+    First estimate: titles higher than Matplotlib's default gap (a fifth of a panel ``shown_panel`` inches high)
+    get a gap of their own height. Then the real geometry is checked: a panel's image is ``aspect`` (height / width)
+    times as high as it is wide and, with equal axes, as large as its cell allows (``width_share`` of a cell's
+    width is left to the panel, colour bars take the rest); if the space between a title and the image above is
+    under :data:`TITLE_CLEARANCE_INCHES`, the rows become as high as their images and the gap fits the titles.
+    Returns the size and ``hspace`` (a fraction of a row's height), ``None`` for Matplotlib's default.
+    """
+    (width, height), (nrows, ncols) = size, grid
+    titles = title_lines * TITLE_LINE_INCHES + TITLE_PAD_INCHES if title_lines else 0.0
+    hspace = DEFAULT_HSPACE
+    if title_lines * TITLE_LINE_INCHES > DEFAULT_HSPACE * shown_panel:
+        hspace = titles / shown_panel
+        height += (nrows - 1) * (hspace - DEFAULT_HSPACE) * shown_panel
+    params = plt.rcParams
+    box_width = (params["figure.subplot.right"] - params["figure.subplot.left"]) * width * width_share / (
+        ncols + (ncols - 1) * params["figure.subplot.wspace"])
+    share_high = params["figure.subplot.top"] - params["figure.subplot.bottom"]
+    box_height = share_high * height / (nrows + (nrows - 1) * hspace)
+    free = hspace * box_height + (box_height - min(box_height, aspect * box_width)) - titles
+    if nrows > 1 and free < TITLE_CLEARANCE_INCHES:
+        image_height = aspect * box_width
+        hspace = (titles + TITLE_CLEARANCE_INCHES) / image_height
+        height = max(height, image_height * (nrows + (nrows - 1) * hspace) / share_high)
+    return (width, height), (None if hspace == DEFAULT_HSPACE else hspace)
 
 
 def image_grid(
@@ -246,12 +281,12 @@ def image_grid(
     width, height = fit_width(drawn_width, panel_size * nrows + 0.5)
     gridspec = None
     if titles is not None:  # room between rows for the panel titles once the grid is fitted to the column
-        shown_panel = panel_size * width / drawn_width
-        lines = max(t.count("\n") + 1 for t in titles)
-        if lines * TITLE_LINE_INCHES > DEFAULT_HSPACE * shown_panel:  # the titles' text would reach the row above
-            needed = (lines * TITLE_LINE_INCHES + TITLE_PAD_INCHES) / shown_panel
-            gridspec = {"hspace": needed}
-            height += (nrows - 1) * (needed - DEFAULT_HSPACE) * shown_panel
+        width_share = 1.0 if not colorbar or rgb else 0.96 if shared_scale else 0.914  # colour bars' fraction + pad
+        below_first_row = [t for t in titles[ncols:] if t]  # only these can reach the row above
+        lines = max((t.count("\n") + 1 for t in below_first_row), default=0)
+        (width, height), hspace = _row_spacing((width, height), (nrows, ncols), images.shape[1] / images.shape[2],
+                                               width_share, lines, panel_size * width / drawn_width)
+        gridspec = None if hspace is None else {"hspace": hspace}
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False, gridspec_kw=gridspec)
     mappable = None
     for i, ax in enumerate(axes.flat):
