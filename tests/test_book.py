@@ -7,7 +7,6 @@ loaded from the network (MathJax is local); the search index covers every page; 
 
 import base64
 import hashlib
-import importlib.util
 import json
 import re
 import subprocess
@@ -18,31 +17,18 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from script_loader import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def _load_build_module():
-    spec = importlib.util.spec_from_file_location("book_build", ROOT / "docs" / "book" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-book_build = _load_build_module()
+book_build = load_script("docs/book/build.py", "book_build")
 START_PAGES = book_build.start_pages()  # 00_start_here.md first, then e.g. 00_for_instructors.md
 PAGES = [*START_PAGES, *NOTEBOOKS]  # the book's pages after the landing page, in reading order
 
 
-def _load_export_figures():
-    spec = importlib.util.spec_from_file_location("book_export_figures", ROOT / "scripts" / "export_figures.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-export_figures = _load_export_figures()
+export_figures = load_script("scripts/export_figures.py", "book_export_figures")
 
 
 # ------------------------------------------------------------------------------------------ reading HTML

@@ -4,29 +4,21 @@ index, and the caption function that also gives the book's figures their alt tex
 import base64
 import csv
 import hashlib
-import importlib.util
 import io
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from script_loader import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("export_figures_under_test", ROOT / "scripts" / "export_figures.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ef = _load()
+ef = load_script("scripts/export_figures.py", "export_figures_under_test")
 
 
 def png(width=8, height=4, dpi=None) -> bytes:

@@ -1,23 +1,20 @@
 """What readers and instructors read: the reading table, the main-line budget, the navigation between notebooks,
 the glossary links, and the version and license files the README names."""
 
-import importlib.util
 import json
 import re
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from script_loader import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 NB_DIR = ROOT / "notebooks"
 START_PAGE = NB_DIR / "00_start_here.md"
 
-_spec = importlib.util.spec_from_file_location("reading_table", ROOT / "scripts" / "reading_table.py")
-reading_table = importlib.util.module_from_spec(_spec)
-sys.modules["reading_table"] = reading_table
-_spec.loader.exec_module(reading_table)
+reading_table = load_script("scripts/reading_table.py", "reading_table")
 
 NOTEBOOKS = reading_table.notebooks(NB_DIR)
 GLOSSARY = ("map node fcp oip objective react damping restandardization receptive-field linear-probe precursor-scan "

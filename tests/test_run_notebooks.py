@@ -1,15 +1,14 @@
 """scripts/run_notebooks.py (make run): stored outputs keep results, not progress-bar or TensorFlow debris."""
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from script_loader import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
-run_notebooks = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(run_notebooks)
+run_notebooks = load_script("scripts/run_notebooks.py", "run_notebooks")
 
 
 def test_a_finished_self_erasing_bar_leaves_nothing():
