@@ -16,6 +16,7 @@
 - ``explorer``: an ipywidgets OIP explorer over plain, tested logic
 - ``plotting``: the series' figure style, image grids, galleries, attribution tables, curves, atomic figure saving
 - ``startup``: a quiet TensorFlow import (known C++ start-up lines filtered, others shown)
+- ``files``: atomic writes, checksums, and a cache of long results keyed by their settings and code
 - ``checks``: argument checks (integers, finite numbers and arrays, nodes) with messages naming what is valid
 
 Modules are imported explicitly, e.g. ``from helpers import data, plotting``.

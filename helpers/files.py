@@ -1,4 +1,4 @@
-"""Safe file writing: atomic writes, atomic publication of a pair of files, and checksums.
+"""Safe file writing: atomic writes, atomic publication of a pair of files, checksums, and a cache of results.
 
 A reader of a path written here always finds either the complete old content or the complete new content,
 never a half-written file. The save rule of the package: no writer replaces an existing file unless asked
@@ -11,13 +11,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import pickle
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TypeVar
 
 from helpers import checks
 
-__all__ = ["sha256_of", "temporary_path", "check_overwrite", "atomic_write", "previous_copy", "publish_pair"]
+__all__ = ["sha256_of", "temporary_path", "check_overwrite", "atomic_write", "previous_copy", "publish_pair",
+           "package_digest", "cached", "CACHE_DIR"]
 
 
 def sha256_of(path: str | Path) -> str:
@@ -25,6 +29,45 @@ def sha256_of(path: str | Path) -> str:
     path = checks.file_path("path", path, must_exist=True)
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+CACHE_DIR = Path(__file__).resolve().parent.parent / "build" / "cache"
+"""The project's folder for cached results (:func:`cached`); ``build/`` is never committed."""
+
+T = TypeVar("T")
+
+
+def package_digest(package: ModuleType) -> tuple[str, ...]:
+    """The SHA-256 digests of a package's ``*.py`` files (sorted by name): part of a :func:`cached` key, so that
+    a change to any of its code recomputes the result."""
+    if not isinstance(package, ModuleType) or not getattr(package, "__path__", None):
+        raise checks.WrongTypeError(f"package must be an imported package (a module with __path__), got {package!r}")
+    return tuple(sha256_of(p) for p in sorted(Path(package.__path__[0]).glob("*.py")))
+
+
+def cached(path: str | Path, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or the result that an earlier call with an equal ``key`` saved at ``path``.
+
+    For a long computation that later cells or notebooks reuse: ``key`` must hold everything the result depends on
+    (settings, the model's checksum, :func:`package_digest` of the code). A new result is pickled and written
+    atomically, replacing a file saved under another key; so ``path`` belongs in the project's :data:`CACHE_DIR`,
+    never on a user's file. Pickles run code when loaded: read only files this project wrote.
+    """
+    path = checks.file_path("path", path)
+    if not callable(compute):
+        raise checks.WrongTypeError(f"compute must be a function without arguments, got {type(compute).__name__}")
+    try:
+        hash(key)
+    except TypeError:
+        raise checks.WrongTypeError(f"key must be hashable (numbers, strings, tuples of them), got "
+                                    f"{type(key).__name__} {key!r:.80}") from None
+    saved = pickle.loads(path.read_bytes()) if path.is_file() else None
+    if isinstance(saved, dict) and saved.get("key") == key:
+        return saved["result"]
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: tmp.write_bytes(pickle.dumps({"key": key, "result": result})), overwrite=True)
+    return result
 
 
 def _umask() -> int:

@@ -450,6 +450,12 @@ TABLE: dict[str, Case] = {
                                lambda c: dict(first=(c.folder / "a.tmp", c.folder / "a.txt"),
                                               second=(c.folder / "b.tmp", c.folder / "b.txt")),
                                {"first": "object", "second": "object"}),
+    "files.package_digest": Case(fn("files", "package_digest"), lambda c: dict(package=_h("oip")),
+                                 {"package": "object"}),
+    "files.cached": Case(fn("files", "cached"), lambda c: dict(path=c.folder / "cache.pkl", key=("k", 1),
+                                                               compute=lambda: 1),
+                         {"path": "path", "key": "any", "compute": "object"},
+                         accept={"key": {"nan", "inf", "1e300", "bool", "str", "complex", "None", "negative", "huge"}}),
     # -------------------------------------------------------------------------------------------------- model
     "model.build_cnn": Case(fn("model", "build_cnn"),
                             lambda c: dict(input_shape=(28, 28, 1), n_classes=10, conv_filters=(4, 8, 16),

@@ -155,3 +155,34 @@ def test_check_overwrite_takes_one_path_or_a_sequence_and_nothing_else(tmp_path)
     for wrong in (5, [], b"a.txt"):
         with pytest.raises(TypeError, match="paths must be a path or a non-empty sequence of paths"):
             files.check_overwrite(wrong, overwrite=True)
+
+
+def test_cached_computes_once_per_key_and_replaces_a_stale_result(tmp_path):
+    path, calls = tmp_path / "cache" / "result.pkl", []
+
+    def compute():
+        calls.append(1)
+        return {"value": len(calls)}
+
+    assert files.cached(path, ("settings", 1), compute) == {"value": 1}
+    assert files.cached(path, ("settings", 1), compute) == {"value": 1} and len(calls) == 1  # read back, not run
+    assert files.cached(path, ("settings", 2), compute) == {"value": 2} and len(calls) == 2  # another key: run
+    assert files.cached(path, ("settings", 2), compute) == {"value": 2} and len(calls) == 2
+    assert _names(path.parent) == ["result.pkl"]  # written atomically: no temporary left
+
+
+def test_cached_refuses_what_it_cannot_use(tmp_path):
+    with pytest.raises(files.checks.WrongTypeError, match="compute must be a function"):
+        files.cached(tmp_path / "r.pkl", 1, 42)
+    with pytest.raises(TypeError, match="key must be hashable"):
+        files.cached(tmp_path / "r.pkl", [1, 2], lambda: 0)
+    assert not (tmp_path / "r.pkl").exists()
+
+
+def test_package_digest_follows_the_package_code():
+    from helpers import oip
+
+    digest = files.package_digest(oip)
+    assert len(digest) == len(list(Path(oip.__file__).parent.glob("*.py"))) and all(len(d) == 64 for d in digest)
+    with pytest.raises(files.checks.WrongTypeError, match="an imported package"):
+        files.package_digest(files)  # a module, not a package

@@ -51,12 +51,12 @@ class OIPResult:
         return self.converged_at >= 0
 
     def summary(self) -> str:
-        """One line: how many maps reacted and converged, the loss range."""
+        """One line: how many maps reacted and converged, the range of their final objective."""
         reacted = self.reacted
         text = f"{self.layer_name}: {int(reacted.sum())} of {len(reacted)} reacted"
         if reacted.any():
             text += (
-                f", {int((self.converged & reacted).sum())} converged within {self.steps_run} steps; final loss "
+                f", {int((self.converged & reacted).sum())} converged within {self.steps_run} steps; final objective "
                 f"{self.final_loss[reacted].min():.3g}..{self.final_loss[reacted].max():.3g}"
             )
         return text
