@@ -50,7 +50,7 @@ def cached(path: str | Path, key: Hashable, compute: Callable[[], T]) -> T:
 
     For a long computation that later cells or notebooks reuse: ``key`` must hold everything the result depends on
     (settings, the model's checksum, :func:`package_digest` of the code). A new result is pickled and written
-    atomically, replacing a file saved under another key; so ``path`` belongs in the project's :data:`CACHE_DIR`,
+    atomically, replacing a file saved under another key (or one that no longer loads); so ``path`` belongs in the project's :data:`CACHE_DIR`,
     never on a user's file. Pickles run code when loaded: read only files this project wrote.
     """
     path = checks.file_path("path", path)
@@ -61,7 +61,10 @@ def cached(path: str | Path, key: Hashable, compute: Callable[[], T]) -> T:
     except TypeError:
         raise checks.WrongTypeError(f"key must be hashable (numbers, strings, tuples of them), got "
                                     f"{type(key).__name__} {key!r:.80}") from None
-    saved = pickle.loads(path.read_bytes()) if path.is_file() else None
+    try:
+        saved = pickle.loads(path.read_bytes()) if path.is_file() else None
+    except Exception:  # damaged, or saved by code whose classes have changed: computed anew, like a stale key
+        saved = None
     if isinstance(saved, dict) and saved.get("key") == key:
         return saved["result"]
     result = compute()

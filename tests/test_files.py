@@ -169,6 +169,8 @@ def test_cached_computes_once_per_key_and_replaces_a_stale_result(tmp_path):
     assert files.cached(path, ("settings", 2), compute) == {"value": 2} and len(calls) == 2  # another key: run
     assert files.cached(path, ("settings", 2), compute) == {"value": 2} and len(calls) == 2
     assert _names(path.parent) == ["result.pkl"]  # written atomically: no temporary left
+    path.write_bytes(b"not a pickle")  # damaged: computed anew, not an error
+    assert files.cached(path, ("settings", 2), compute) == {"value": 3} and len(calls) == 3
 
 
 def test_cached_refuses_what_it_cannot_use(tmp_path):
