@@ -153,32 +153,33 @@ def plain_loop(model, epsilon: float = 0.01):
     return lambda maps, x0, n_steps: ascend(tf.constant(x0), tf.constant(maps, tf.int32), tf.constant(n_steps)).numpy()
 
 
-def time_against_the_plain_loop(model, n_maps: int, x0: np.ndarray, n_steps: int, rounds: int) -> dict[str, list[float]]:
+def time_against_the_plain_loop(model, n_maps: int, x0: np.ndarray, n_steps: int,
+                                rounds: int) -> tuple[dict[str, list[float]], float]:
     """Seconds of each of ``rounds`` interleaved rounds of :func:`plain_loop`, run_oip with :data:`PLAIN_EQUIVALENT`
     and run_oip with its defaults (each traced anew every round and warmed before it is timed, as in
-    :func:`time_cases`), under ``"largest image difference"`` how far the plain-equivalent run's images are from
-    the loop's. Each round runs the three in a different order (a trend in the machine's load then favours none)."""
-    maps, seconds = np.arange(n_maps), {}
-    names = ("plain loop", "run_oip, plain-equivalent settings", "run_oip, defaults")
+    :func:`time_cases`), and how far the plain-equivalent run's images are from the loop's (largest difference).
+    Each round runs the three in a different order (a trend in the machine's load then favours none)."""
+    maps = np.arange(n_maps)
+    runs = {"plain loop": None, "run_oip, plain-equivalent settings": PLAIN_EQUIVALENT, "run_oip, defaults": {}}
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
     for round_index in range(rounds):
         activations.clear_cache()
         loop = plain_loop(model)
         loop(maps, x0[:n_maps], WARM_STEPS)
-        batched_run(model, n_maps, x0, n_maps, WARM_STEPS, **PLAIN_EQUIVALENT)
-        batched_run(model, n_maps, x0, n_maps, WARM_STEPS)
+        for overrides in list(runs.values())[1:]:
+            batched_run(model, n_maps, x0, n_maps, WARM_STEPS, **overrides)
+        names = list(runs)
         for name in names[round_index % 3:] + names[:round_index % 3]:
-            if name == "plain loop":
+            if runs[name] is None:
                 start = time.perf_counter()
                 images = loop(maps, x0[:n_maps], n_steps)
-                took = time.perf_counter() - start
+                seconds[name].append(time.perf_counter() - start)
             else:
-                took, result = batched_run(model, n_maps, x0, n_maps, n_steps,
-                                           **(PLAIN_EQUIVALENT if "equivalent" in name else {}))
-                if "equivalent" in name:
+                took, result = batched_run(model, n_maps, x0, n_maps, n_steps, **runs[name])
+                seconds[name].append(took)
+                if runs[name] is PLAIN_EQUIVALENT:
                     equivalent = result
-            seconds.setdefault(name, []).append(took)
-    seconds["largest image difference"] = [float(np.abs(images - equivalent.images).max())]
-    return seconds
+    return seconds, float(np.abs(images - equivalent.images).max())
 
 
 def batched_run(model, n_maps: int, x0: np.ndarray, n_images: int, n_steps: int, **overrides) -> tuple[float, oip.OIPResult]:
@@ -245,7 +246,8 @@ def option_cases(n_maps: int, n_steps: int) -> Cases:
     }
 
 
-def report_against_the_loop(against: dict[str, list[float]], image_steps: int, flops: float, peak: float) -> str:
+def report_against_the_loop(against: dict[str, list[float]], difference: float, image_steps: int, flops: float,
+                            peak: float) -> str:
     """Print section 0's table (best round of each run, and the median over rounds of each round's ratio to that
     round's loop) and return its summary line; the goals are judged on the best rounds."""
     loop = min(against["plain loop"])
@@ -264,8 +266,7 @@ def report_against_the_loop(against: dict[str, list[float]], image_steps: int, f
         print(f"  {name:36s} {best:8.2f} {ratio:7.2f} {median:9.2f} {floor_ratio(best, image_steps, flops, peak):8.2f}"
               f"  <= {goal:.2f}x: {verdict}  [{', '.join(f'{t:.1f}' for t in against[name])}]")
         verdicts.append(f"{name} {ratio:.2f}x (median of rounds {median:.2f}x; goal <= {goal:.2f}x: {verdict.lower()})")
-    print(f"  the plain-equivalent run's images differ from the loop's by at most "
-          f"{against['largest image difference'][0]:.2g}")
+    print(f"  the plain-equivalent run's images differ from the loop's by at most {difference:.2g}")
     floor_s = image_steps * flops / peak
     return (f"against the plain loop ({loop:.2f} s = {loop / floor_s:.2f}x the float32 floor of {floor_s:.2f} s at a "
             f"matmul peak of {peak / 1e9:.0f} GFLOP/s): " + "; ".join(verdicts))
@@ -296,8 +297,8 @@ def main(n_steps: int = 600, rounds: int = 4, loop_only: bool = False) -> None:
 
     # 0. the engine against the plain batched loop
     print(f"timing the plain loop and run_oip, {n_maps} maps x {n_steps} steps, {rounds} rounds ...", flush=True)
-    against = time_against_the_plain_loop(model, n_maps, x0, n_steps, rounds)
-    against_summary = report_against_the_loop(against, n_maps * n_steps, flops, peaks[0])
+    against, difference = time_against_the_plain_loop(model, n_maps, x0, n_steps, rounds)
+    against_summary = report_against_the_loop(against, difference, n_maps * n_steps, flops, peaks[0])
     if loop_only:
         print(f"\n{against_summary}; load average {load_start} at the start, {load_average()} at the end")
         return
